@@ -1,0 +1,54 @@
+# rolegate: `make run` runs the service, `make test` runs every test.
+GO      ?= go
+BIN     := bin/rolegate
+GOFILES := $(shell find . -name '*.go' -not -path './bin/*')
+
+# Commands the tests need, as command:debian-package (installed by scripts/require.sh).
+TEST_TOOLS :=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Print the permission matrix computed from the policy
+	$(GO) run ./cmd/rolegate matrix
+
+.PHONY: build
+build: ## Build bin/rolegate
+	$(GO) build -o $(BIN) ./cmd/rolegate
+
+.PHONY: test
+test: tools lint policy-check policy-test ## Run every test (installs what the tests need)
+	$(GO) test -race -count=1 ./...
+
+.PHONY: tools
+tools: ## Install the programs the tests need when missing (apt-get on Debian)
+	@scripts/require.sh $(TEST_TOOLS)
+
+.PHONY: lint
+lint: ## go vet and gofumpt
+	$(GO) vet ./...
+	@out=$$($(GO) tool gofumpt -l $(GOFILES)); if [ -n "$$out" ]; then printf "not gofumpt-clean:\n%s\n" "$$out"; exit 1; fi
+
+.PHONY: policy-test
+policy-test: ## Run the Rego tests with coverage (fails under 95 %)
+	$(GO) run ./cmd/rolegate policy test --threshold 95 policies
+
+.PHONY: policy-check
+policy-check: ## Compile the policies strictly and check opa fmt
+	$(GO) run ./cmd/rolegate policy check policies
+
+.PHONY: matrix
+matrix: ## Regenerate docs/permissions.md from the policy
+	$(GO) run ./cmd/rolegate matrix > docs/permissions.md
+
+.PHONY: bundle
+bundle: ## Build the policy bundle bundles/rolegate.tar.gz
+	$(GO) run ./cmd/rolegate bundle build -o bundles/rolegate.tar.gz policies
+
+.PHONY: clean
+clean: ## Remove build output
+	rm -rf bin bundles/*.tar.gz

@@ -1,0 +1,122 @@
+package authz_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/rolegate/rolegate/internal/authz"
+	"github.com/rolegate/rolegate/internal/engine"
+	"github.com/rolegate/rolegate/internal/membership"
+	"github.com/rolegate/rolegate/internal/membership/memory"
+	"github.com/rolegate/rolegate/internal/policy"
+	"github.com/rolegate/rolegate/test/domain"
+)
+
+func compiled(t testing.TB) *engine.Policy {
+	t.Helper()
+	b, err := policy.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.Compile(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestDomainMatrix checks every cell of the specification's matrix, for every role, in
+// every situation that matters.
+func TestDomainMatrix(t *testing.T) {
+	p := compiled(t)
+	world := domain.World()
+	if err := world.Validate(p.Model().RoleTypes()); err != nil {
+		t.Fatal(err)
+	}
+	svc := authz.NewService(engine.New(p), memory.New(world))
+	cases, err := domain.Cases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := 0
+	for _, c := range cases {
+		d := svc.Decide(context.Background(), &c.Request)
+		if d.Err != nil {
+			t.Fatalf("%s: %v", c.Name, d.Err)
+		}
+		if d.Allow != c.Allow {
+			t.Errorf("%s: allow = %v, want %v (reasons %v)", c.Name, d.Allow, c.Allow, d.Reasons)
+		}
+		if len(d.Reasons) == 0 {
+			t.Errorf("%s: no reasons", c.Name)
+		}
+		if d.Allow {
+			allowed++
+		}
+	}
+	t.Logf("%d cases, %d allowed", len(cases), allowed)
+	if allowed == 0 || allowed == len(cases) {
+		t.Fatalf("degenerate case set: %d of %d allowed", allowed, len(cases))
+	}
+}
+
+// failingStore fails every lookup, as an unreachable store would.
+type failingStore struct{ err error }
+
+func (s failingStore) Workspace(context.Context, string) (membership.Workspace, error) {
+	return membership.Workspace{}, s.err
+}
+
+func (s failingStore) UserMemberships(context.Context, string) ([]membership.Membership, error) {
+	return nil, s.err
+}
+
+func (s failingStore) Revision(context.Context) (uint64, error) { return 0, s.err }
+
+func TestDecideFailsClosed(t *testing.T) {
+	admin := &authz.Request{
+		Subject:  "u-workspace_admin",
+		Action:   "workspace:view",
+		Resource: authz.Resource{Workspace: domain.TenantHome},
+	}
+	tests := []struct {
+		name     string
+		svc      *authz.Service
+		wantCode string
+	}{
+		{
+			name:     "store unreachable",
+			svc:      authz.NewService(engine.New(compiled(t)), failingStore{errors.New("connection refused")}),
+			wantCode: authz.CodeMembershipUnavailable,
+		},
+		{
+			name:     "no policy active",
+			svc:      authz.NewService(engine.New(nil), memory.New(domain.World())),
+			wantCode: authz.CodePolicyUnavailable,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := tt.svc.Decide(context.Background(), admin)
+			if d.Allow || d.Err == nil {
+				t.Fatalf("allow = %v, err = %v; want a denial with an error", d.Allow, d.Err)
+			}
+			if len(d.Reasons) != 1 || d.Reasons[0].Code != tt.wantCode {
+				t.Fatalf("reasons = %v, want %s", d.Reasons, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestDecideReportsRevisions(t *testing.T) {
+	p := compiled(t)
+	svc := authz.NewService(engine.New(p), memory.New(domain.World()))
+	d := svc.Decide(context.Background(), &authz.Request{
+		Subject: "u-workspace_admin", Action: "workspace:view",
+		Resource: authz.Resource{Workspace: domain.TenantHome},
+	})
+	if !d.Allow || d.PolicyRevision != p.Revision() || d.MembershipRevision != 1 {
+		t.Fatalf("decision = %+v, want allowed at policy %s, membership 1", d, p.Revision())
+	}
+}

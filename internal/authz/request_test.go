@@ -1,0 +1,47 @@
+package authz_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/rolegate/rolegate/internal/authz"
+)
+
+func TestDecodeRequest(t *testing.T) {
+	long := strings.Repeat("x", authz.MaxIDLength+1)
+	tests := []struct {
+		name    string
+		body    string
+		wantErr string // empty: valid
+	}{
+		{"valid", `{"subject":"u","action":"a:b","resource":{"workspace":"w","id":"mp","attributes":{"approved":true,"published_miniprograms":0,"state":"in_review"}}}`, ""},
+		{"missing subject", `{"action":"a:b","resource":{"workspace":"w"}}`, "subject is required"},
+		{"missing action", `{"subject":"u","resource":{"workspace":"w"}}`, "action is required"},
+		{"missing workspace", `{"subject":"u","action":"a:b","resource":{}}`, "resource.workspace is required"},
+		{"unknown field", `{"subject":"u","action":"a:b","resource":{"workspace":"w"},"facts":{}}`, "unknown object member"},
+		{"duplicate key", `{"subject":"u","subject":"v","action":"a:b","resource":{"workspace":"w"}}`, "duplicate"},
+		{"wrong type", `{"subject":1,"action":"a:b","resource":{"workspace":"w"}}`, "cannot unmarshal"},
+		{"nested attribute", `{"subject":"u","action":"a:b","resource":{"workspace":"w","attributes":{"x":{"y":1}}}}`, "string, number or boolean"},
+		{"trailing garbage", `{"subject":"u","action":"a:b","resource":{"workspace":"w"}} x`, "invalid"},
+		{"invalid utf-8", "{\"subject\":\"u\xff\",\"action\":\"a:b\",\"resource\":{\"workspace\":\"w\"}}", "UTF-8"},
+		{"subject too long", `{"subject":"` + long + `","action":"a:b","resource":{"workspace":"w"}}`, "longer than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := authz.DecodeRequest([]byte(tt.body))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
+			}
+			if !errors.Is(err, authz.ErrInvalidRequest) {
+				t.Fatalf("error %v does not wrap ErrInvalidRequest", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// Reason explains a decision with a stable snake_case code and a message for people.
+type Reason struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Decision is the policy's answer to one Input.
+type Decision struct {
+	Allow   bool     `json:"allow"`
+	Reasons []Reason `json:"reasons"`
+	// PolicyRevision is the revision of the policy that answered.
+	PolicyRevision string `json:"-"`
+}
+
+// ErrMalformedResult means the policy answered in a shape other than its contract's.
+var ErrMalformedResult = errors.New("policy result does not match the decision contract")
+
+// Decide evaluates the policy for the input. An error means no decision was made; the
+// caller must deny.
+func (p *Policy) Decide(ctx context.Context, in *Input) (Decision, error) {
+	value, err := in.Value()
+	if err != nil {
+		return Decision{}, fmt.Errorf("decide: input: %w", err)
+	}
+	opts := []rego.EvalOption{rego.EvalParsedInput(value)}
+	if !in.Time.IsZero() {
+		opts = append(opts, rego.EvalTime(in.Time))
+	}
+	rs, err := p.decision.Eval(ctx, opts...)
+	if err != nil {
+		return Decision{}, fmt.Errorf("decide: %w", err)
+	}
+	d, err := decisionFrom(rs)
+	if err != nil {
+		return Decision{}, fmt.Errorf("decide: %w", err)
+	}
+	d.PolicyRevision = p.revision
+	return d, nil
+}
+
+func decisionFrom(rs rego.ResultSet) (Decision, error) {
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return Decision{}, fmt.Errorf("%w: %d results", ErrMalformedResult, len(rs))
+	}
+	obj, ok := rs[0].Expressions[0].Value.(map[string]any)
+	if !ok {
+		return Decision{}, fmt.Errorf("%w: not an object", ErrMalformedResult)
+	}
+	allow, ok := obj["allow"].(bool)
+	if !ok {
+		return Decision{}, fmt.Errorf("%w: allow is not a boolean", ErrMalformedResult)
+	}
+	list, ok := obj["reasons"].([]any)
+	if !ok || len(list) == 0 {
+		return Decision{}, fmt.Errorf("%w: reasons missing", ErrMalformedResult)
+	}
+	d := Decision{Allow: allow, Reasons: make([]Reason, 0, len(list))}
+	for _, item := range list {
+		r, ok := item.(map[string]any)
+		code, _ := r["code"].(string)
+		msg, _ := r["message"].(string)
+		if !ok || code == "" {
+			return Decision{}, fmt.Errorf("%w: reason without a code", ErrMalformedResult)
+		}
+		d.Reasons = append(d.Reasons, Reason{Code: code, Message: msg})
+	}
+	return d, nil
+}

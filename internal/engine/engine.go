@@ -1,0 +1,103 @@
+// Package engine evaluates rolegate's Rego policy through OPA used as a library. It
+// knows nothing of HTTP or of where memberships live: callers hand it every fact.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	opabundle "github.com/open-policy-agent/opa/v1/bundle"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// DecisionRule is the rule that answers a decision, as a data path.
+const DecisionRule = "rolegate/authz/decision"
+
+const (
+	decisionQuery = "data.rolegate.authz.decision"
+	modelQuery    = "data.rolegate.model"
+)
+
+// Policy is one compiled policy revision with its queries prepared. It is immutable
+// and safe for concurrent use.
+type Policy struct {
+	revision string
+	model    *Model
+	compiler *ast.Compiler
+	store    storage.Store
+	decision rego.PreparedEvalQuery
+}
+
+// Compile compiles the bundle's policy (test modules excluded), prepares its queries
+// and reads its role model. Any failure is an error and no Policy is returned.
+func Compile(ctx context.Context, b *opabundle.Bundle) (*Policy, error) {
+	modules := make(map[string]*ast.Module, len(b.Modules))
+	for _, mf := range b.Modules {
+		if strings.HasSuffix(mf.Path, "_test.rego") {
+			continue
+		}
+		modules[mf.Path] = mf.Parsed
+	}
+	compiler := ast.NewCompiler().WithEnablePrintStatements(false)
+	if compiler.Compile(modules); compiler.Failed() {
+		return nil, fmt.Errorf("compile policy: %w", compiler.Errors)
+	}
+
+	p := &Policy{
+		revision: b.Manifest.Revision,
+		compiler: compiler,
+		store:    inmem.NewFromObjectWithOpts(b.Data, inmem.OptRoundTripOnWrite(false)),
+	}
+	var err error
+	if p.decision, err = p.prepare(ctx, decisionQuery); err != nil {
+		return nil, err
+	}
+	if p.model, err = p.readModel(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Policy) prepare(ctx context.Context, query string) (rego.PreparedEvalQuery, error) {
+	pq, err := rego.New(
+		rego.Query(query),
+		rego.Compiler(p.compiler),
+		rego.Store(p.store),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return pq, fmt.Errorf("prepare %s: %w", query, err)
+	}
+	return pq, nil
+}
+
+// Revision identifies the policy; it is the bundle's manifest revision.
+func (p *Policy) Revision() string { return p.revision }
+
+// Model returns the roles and operations the policy declares.
+func (p *Policy) Model() *Model { return p.model }
+
+// Engine holds the active policy. Activating a new one is a single atomic step:
+// a decision that already took the old policy finishes on it.
+type Engine struct {
+	active atomic.Pointer[Policy]
+}
+
+// New returns an engine with p active; p may be nil when no policy is loaded yet.
+func New(p *Policy) *Engine {
+	e := &Engine{}
+	if p != nil {
+		e.active.Store(p)
+	}
+	return e
+}
+
+// Policy returns the active policy, or nil when none has been activated.
+func (e *Engine) Policy() *Policy { return e.active.Load() }
+
+// Activate makes p the active policy.
+func (e *Engine) Activate(p *Policy) { e.active.Store(p) }

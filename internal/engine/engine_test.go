@@ -1,0 +1,150 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/rolegate/rolegate/internal/engine"
+	"github.com/rolegate/rolegate/internal/membership"
+	"github.com/rolegate/rolegate/internal/policy"
+	"github.com/rolegate/rolegate/policies"
+)
+
+// policyWith returns the embedded policy files with some replaced.
+func policyWith(t *testing.T, replace map[string]string) fs.FS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(policies.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".rego") {
+			return err
+		}
+		data, err := fs.ReadFile(policies.FS, path)
+		fsys[path] = &fstest.MapFile{Data: data}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, src := range replace {
+		fsys[path] = &fstest.MapFile{Data: []byte(src)}
+	}
+	return fsys
+}
+
+func compile(t *testing.T, fsys fs.FS) (*engine.Policy, error) {
+	t.Helper()
+	b, err := policy.FromFS(fsys, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine.Compile(context.Background(), b)
+}
+
+func TestCompileRejects(t *testing.T) {
+	tests := []struct {
+		name    string
+		replace map[string]string
+		wantErr string
+	}{
+		{
+			name:    "undefined function",
+			replace: map[string]string{"rolegate/extra.rego": "package rolegate.extra\n\nx := nope(1)\n"},
+			wantErr: "undefined function nope",
+		},
+		{
+			name: "unknown scope in the model",
+			replace: map[string]string{"rolegate/model/model.rego": `package rolegate.model
+conditions := {"x"}
+operations := {"a:b": {"lists": false, "conditions": ["x"]}}
+roles := {"r": {"title": "R", "workspace_type": "tenant", "grants": {"a:b": "everywhere"}}}
+`},
+			wantErr: `unknown scope "everywhere"`,
+		},
+		{
+			name: "grant of an unknown operation",
+			replace: map[string]string{"rolegate/model/model.rego": `package rolegate.model
+conditions := {"x"}
+operations := {"a:b": {"lists": false, "conditions": ["x"]}}
+roles := {"r": {"title": "R", "workspace_type": "shop", "grants": {"c:d": "own"}}}
+`},
+			wantErr: `grants unknown operation "c:d"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := compile(t, policyWith(t, tt.replace))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDecideRejectsAMalformedResult(t *testing.T) {
+	model, err := fs.ReadFile(policies.FS, "rolegate/model/model.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compile(t, fstest.MapFS{
+		"rolegate/model/model.rego": {Data: model},
+		"rolegate/authz/authz.rego": {Data: []byte("package rolegate.authz\n\ndecision := {\"allow\": \"yes\"}\n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Decide(context.Background(), &engine.Input{Subject: "u", Action: "workspace:view"})
+	if !errors.Is(err, engine.ErrMalformedResult) {
+		t.Fatalf("error = %v, want ErrMalformedResult", err)
+	}
+}
+
+func TestDecide(t *testing.T) {
+	p, err := compile(t, policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &engine.Input{
+		Subject:  "u-dev",
+		Action:   "miniprogram:update",
+		Resource: engine.Resource{Workspace: "dw-shop", ID: "mp-1"},
+		Facts: engine.Facts{
+			Workspace: &membership.Workspace{ID: "dw-shop", Type: "developer", Tenant: "tw-alpha"},
+			Memberships: []membership.Membership{{
+				User: "u-dev", Workspace: "dw-shop", Role: "developer",
+				Status: membership.StatusActive, MiniPrograms: []string{"mp-1"},
+			}},
+		},
+	}
+	d, err := p.Decide(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := engine.Reason{Code: "granted", Message: "developer of dw-shop grants miniprogram:update"}
+	if !d.Allow || len(d.Reasons) != 1 || d.Reasons[0] != want || d.PolicyRevision != p.Revision() {
+		t.Fatalf("decision = %+v", d)
+	}
+
+	in.Resource.ID = "mp-9"
+	if d, err = p.Decide(context.Background(), in); err != nil || d.Allow || d.Reasons[0].Code != "not_assigned" {
+		t.Fatalf("decision = %+v, %v; want not_assigned", d, err)
+	}
+}
+
+func TestEngineActivate(t *testing.T) {
+	e := engine.New(nil)
+	if e.Policy() != nil {
+		t.Fatal("a new engine has a policy")
+	}
+	p, err := compile(t, policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Activate(p)
+	if e.Policy() != p {
+		t.Fatal("activated policy is not active")
+	}
+}

@@ -1,0 +1,75 @@
+// Package membership holds the facts rolegate decides on: workspaces, who is a member
+// of which, with which role and status, and the file format that carries them.
+package membership
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+)
+
+// Workspace types.
+const (
+	TypeTenant    = "tenant"
+	TypeDeveloper = "developer"
+)
+
+// Status says whether a membership grants anything; only StatusActive does.
+type Status string
+
+// Membership statuses.
+const (
+	StatusInvited Status = "invited"
+	StatusActive  Status = "active"
+	StatusBlocked Status = "blocked"
+)
+
+// Valid reports whether s is one of the known statuses.
+func (s Status) Valid() bool {
+	return s == StatusInvited || s == StatusActive || s == StatusBlocked
+}
+
+// Workspace is a tenant workspace or a developer workspace of a tenant.
+type Workspace struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Tenant is the tenant workspace a developer workspace belongs to; empty for tenants.
+	Tenant string `json:"tenant,omitempty"`
+}
+
+// Membership is one user's role and status in one workspace.
+type Membership struct {
+	User      string `json:"user"`
+	Workspace string `json:"workspace"`
+	Role      string `json:"role"`
+	Status    Status `json:"status"`
+	// MiniPrograms are the mini programs assigned to the member, for roles whose
+	// grants are limited to assigned mini programs.
+	MiniPrograms []string `json:"miniprograms,omitempty"`
+	// ExpiresAt is when an invitation stops being acceptable; zero for memberships that
+	// are not invited, and for invitations that must be resent before acceptance.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// Assigned reports whether the mini program id is assigned to the member.
+func (m Membership) Assigned(id string) bool {
+	return slices.Contains(m.MiniPrograms, id)
+}
+
+// Roles maps each role id the policy knows to the workspace type it belongs to.
+type Roles map[string]string
+
+// ErrNotFound is returned by a Reader when a workspace or membership does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Reader looks up the facts a decision needs.
+type Reader interface {
+	// Workspace returns the workspace with the id, or ErrNotFound.
+	Workspace(ctx context.Context, id string) (Workspace, error)
+	// UserMemberships returns every membership of the user, in any status; none is
+	// not an error. The caller must not modify the result.
+	UserMemberships(ctx context.Context, user string) ([]Membership, error)
+	// Revision returns the membership revision the reader's answers reflect.
+	Revision(ctx context.Context) (uint64, error)
+}

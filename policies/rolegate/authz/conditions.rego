@@ -1,0 +1,98 @@
+# Conditions beyond the role table
+# Checks that an operation must pass whatever role grants it. Each operation lists its
+# conditions by name in rolegate.model.operations; a failed condition denies.
+package rolegate.authz
+
+import data.rolegate.model
+
+_conditions := object.get(_operation, "conditions", [])
+
+# Separation of duties: nobody approves or rejects a request they submitted.
+_denials contains _missing_attribute("submitter") if {
+	"not_own_request" in _conditions
+	not _attributes.submitter
+}
+
+_denials contains _reason("own_request", msg) if {
+	"not_own_request" in _conditions
+	_attributes.submitter == input.subject
+	msg := sprintf("%s may not %s a request they submitted", [input.subject, input.action])
+}
+
+# Only requests in review can be approved, rejected or withdrawn.
+_denials contains _missing_attribute("state") if {
+	"in_review" in _conditions
+	not _attributes.state
+}
+
+_denials contains _reason("request_not_in_review", msg) if {
+	"in_review" in _conditions
+	_attributes.state != "in_review"
+	msg := sprintf("%s needs a request in review, and this one is %v", [input.action, _attributes.state])
+}
+
+# The production gate: releasing or taking offline in production needs an approval.
+_denials contains _reason("approval_required", msg) if {
+	"production_gate" in _conditions
+	_attributes.environment == "production"
+	object.get(_attributes, "approved", false) != true
+	msg := sprintf("%s in production needs an approved request", [input.action])
+}
+
+# developer_workspace operations act on developer workspaces, never on the tenant's own.
+_denials contains _reason("wrong_workspace_type", msg) if {
+	"developer_workspace" in _conditions
+	_workspace.type != "developer"
+	msg := sprintf(
+		"%s applies to developer workspaces, and %s is a %s workspace",
+		[input.action, input.resource.workspace, _workspace.type],
+	)
+}
+
+# A developer workspace can be deleted only with nothing published and no recent upload.
+_denials contains _missing_attribute("published_miniprograms") if {
+	"deletable_workspace" in _conditions
+	not "published_miniprograms" in object.keys(_attributes)
+}
+
+_denials contains _reason("has_published_miniprograms", msg) if {
+	"deletable_workspace" in _conditions
+	published := _attributes.published_miniprograms
+	published != 0
+	msg := sprintf("%s has %v published mini programs; it must have none", [input.resource.workspace, published])
+}
+
+_denials contains _reason("invalid_attribute", "last_upload_at must be an RFC 3339 time") if {
+	"deletable_workspace" in _conditions
+	_attributes.last_upload_at
+	not _last_upload_ns
+}
+
+_denials contains _reason("recent_upload", msg) if {
+	"deletable_workspace" in _conditions
+	time.add_date(_last_upload_ns, 0, 0, 30) > time.now_ns()
+	msg := sprintf(
+		"%s had an upload at %s, less than 30 days ago",
+		[input.resource.workspace, _attributes.last_upload_at],
+	)
+}
+
+_last_upload_ns := time.parse_rfc3339_ns(_attributes.last_upload_at)
+
+# Nobody changes, blocks or removes their own membership.
+_denials contains _reason("self_membership_change", msg) if {
+	"not_self" in _conditions
+	_attributes.member == input.subject
+	msg := sprintf("%s may not %s their own membership", [input.subject, input.action])
+}
+
+# A role can only be given in its own workspace type.
+_denials contains _reason("role_workspace_mismatch", msg) if {
+	"role_fits_workspace" in _conditions
+	_attributes.role
+	not model.roles[_attributes.role].workspace_type == _workspace.type
+	msg := sprintf(
+		"role %v cannot be given in %s workspace %s",
+		[_attributes.role, _workspace.type, input.resource.workspace],
+	)
+}
