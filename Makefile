@@ -13,8 +13,8 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## Print the permission matrix computed from the policy
-	$(GO) run ./cmd/rolegate matrix
+run: ## Serve the decision API on 127.0.0.1:8181 with the example memberships
+	$(GO) run ./cmd/rolegate serve --data examples/memberships.json --policy policies
 
 .PHONY: build
 build: ## Build bin/rolegate
@@ -48,6 +48,10 @@ matrix: ## Regenerate docs/permissions.md from the policy
 .PHONY: bundle
 bundle: ## Build the policy bundle bundles/rolegate.tar.gz
 	$(GO) run ./cmd/rolegate bundle build -o bundles/rolegate.tar.gz policies
+
+.PHONY: bench
+bench: ## Run the Go benchmarks (one decision in process and through HTTP)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: clean
 clean: ## Remove build output

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership"
 )
@@ -22,30 +24,74 @@ const (
 
 // Decision is the answer to one Request.
 type Decision struct {
+	// ID identifies the decision in responses and the decision log.
+	ID                 string
 	Allow              bool
 	Reasons            []engine.Reason
 	PolicyRevision     string
 	MembershipRevision uint64
+	// Facts are what the policy was given about the subject and the workspace.
+	Facts engine.Facts
+	// Time is the evaluation's notion of now; Duration how long the decision took.
+	Time     time.Time
+	Duration time.Duration
 	// Err is why the decision could not be made, when it could not; the decision is
 	// then a denial. It is for logs and metrics, never for the caller.
 	Err error
 }
 
-// Service decides requests with the engine's active policy and the store's facts.
-type Service struct {
-	engine *engine.Engine
-	store  membership.Reader
-	now    func() time.Time
+// Recorder is told about every decision once it is made, for the decision log and
+// metrics. It must not retain req or d after returning.
+type Recorder interface {
+	Record(ctx context.Context, req *Request, d *Decision)
 }
 
-// NewService returns a service over the engine and the membership store.
-func NewService(e *engine.Engine, store membership.Reader) *Service {
-	return &Service{engine: e, store: store, now: time.Now}
+// Service decides requests with the engine's active policy and the store's facts.
+type Service struct {
+	engine    *engine.Engine
+	store     membership.Reader
+	recorders []Recorder
+	now       func() time.Time
 }
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithRecorder has every decision recorded by r, after the recorders given before.
+func WithRecorder(r Recorder) Option {
+	return func(s *Service) { s.recorders = append(s.recorders, r) }
+}
+
+// WithClock makes the service read the time from now, for tests and replays.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// NewService returns a service over the engine and the membership store.
+func NewService(e *engine.Engine, store membership.Reader, opts ...Option) *Service {
+	s := &Service{engine: e, store: store, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Engine returns the engine the service decides with.
+func (s *Service) Engine() *engine.Engine { return s.engine }
 
 // Decide answers the request. It never returns an allow it did not get from the
 // policy: a missing policy, an unreachable store or a failed evaluation deny.
 func (s *Service) Decide(ctx context.Context, req *Request) Decision {
+	start := s.now()
+	d := s.decide(ctx, req, start)
+	d.ID = newDecisionID()
+	d.Time = start
+	d.Duration = s.now().Sub(start)
+	for _, r := range s.recorders {
+		r.Record(ctx, req, &d)
+	}
+	return d
+}
+
+func (s *Service) decide(ctx context.Context, req *Request, now time.Time) Decision {
 	p := s.engine.Policy()
 	if p == nil {
 		return deny("", CodePolicyUnavailable, "no policy is active", errors.New("no active policy"))
@@ -53,8 +99,7 @@ func (s *Service) Decide(ctx context.Context, req *Request) Decision {
 
 	facts, rev, err := s.facts(ctx, req)
 	if err != nil {
-		d := deny(p.Revision(), CodeMembershipUnavailable, "membership facts could not be read", err)
-		return d
+		return deny(p.Revision(), CodeMembershipUnavailable, "membership facts could not be read", err)
 	}
 
 	in := &engine.Input{
@@ -66,7 +111,7 @@ func (s *Service) Decide(ctx context.Context, req *Request) Decision {
 			Attributes: req.Resource.Attributes,
 		},
 		Facts: facts,
-		Time:  s.now(),
+		Time:  now,
 	}
 	d, err := p.Decide(ctx, in)
 	if err != nil {
@@ -77,7 +122,17 @@ func (s *Service) Decide(ctx context.Context, req *Request) Decision {
 		Reasons:            d.Reasons,
 		PolicyRevision:     d.PolicyRevision,
 		MembershipRevision: rev,
+		Facts:              facts,
 	}
+}
+
+// newDecisionID returns a time-ordered unique id (UUID version 7).
+func newDecisionID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
 }
 
 func (s *Service) facts(ctx context.Context, req *Request) (engine.Facts, uint64, error) {

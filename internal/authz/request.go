@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/go-json-experiment/json"
+	"github.com/rolegate/rolegate/internal/strictjson"
 )
 
 // Limits on a request's text, so that no caller can make a decision expensive.
@@ -37,6 +37,27 @@ type Resource struct {
 // ErrInvalidRequest wraps every reason a request is refused before evaluation.
 var ErrInvalidRequest = errors.New("invalid request")
 
+// FieldError is a request refused for one field; it wraps ErrInvalidRequest.
+type FieldError struct {
+	Field string
+	// Missing is true when the field is required and absent, false when its value
+	// is not acceptable.
+	Missing bool
+	Problem string
+}
+
+func (e *FieldError) Error() string { return "invalid request: " + e.Field + " " + e.Problem }
+
+func (e *FieldError) Unwrap() error { return ErrInvalidRequest }
+
+func missing(field string) error {
+	return &FieldError{Field: field, Missing: true, Problem: "is required"}
+}
+
+func invalid(field, format string, args ...any) error {
+	return &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
 // Validate checks that the required fields are present and every value is within
 // limits. It reports the first problem.
 func (r *Request) Validate() error {
@@ -50,44 +71,45 @@ func (r *Request) Validate() error {
 	}
 	for _, c := range checks {
 		if c.value == "" {
-			return fmt.Errorf("%w: %s is required", ErrInvalidRequest, c.field)
+			return missing(c.field)
 		}
 		if len(c.value) > c.max {
-			return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalidRequest, c.field, c.max)
+			return invalid(c.field, "is longer than %d bytes", c.max)
 		}
 	}
 	if len(r.Resource.ID) > MaxIDLength {
-		return fmt.Errorf("%w: resource.id is longer than %d bytes", ErrInvalidRequest, MaxIDLength)
+		return invalid("resource.id", "is longer than %d bytes", MaxIDLength)
 	}
 	return validateAttributes(r.Resource.Attributes)
 }
 
 func validateAttributes(attrs map[string]any) error {
 	if len(attrs) > MaxAttributes {
-		return fmt.Errorf("%w: more than %d attributes", ErrInvalidRequest, MaxAttributes)
+		return invalid("resource.attributes", "has more than %d attributes", MaxAttributes)
 	}
 	for k, v := range attrs {
+		field := "resource.attributes." + k
 		if k == "" || len(k) > maxActionLength || !utf8.ValidString(k) {
-			return fmt.Errorf("%w: attribute name %q", ErrInvalidRequest, k)
+			return invalid("resource.attributes", "has an invalid name %q", k)
 		}
 		switch v := v.(type) {
 		case string:
 			if len(v) > MaxValueLength {
-				return fmt.Errorf("%w: attribute %s is longer than %d bytes", ErrInvalidRequest, k, MaxValueLength)
+				return invalid(field, "is longer than %d bytes", MaxValueLength)
 			}
 		case bool, float64, int, int64:
 		default:
-			return fmt.Errorf("%w: attribute %s must be a string, number or boolean", ErrInvalidRequest, k)
+			return invalid(field, "must be a string, number or boolean")
 		}
 	}
 	return nil
 }
 
-// DecodeRequest reads one request as strict JSON (unknown fields, duplicate keys and
-// trailing data are errors) and validates it.
+// DecodeRequest reads one request as strict JSON (see package strictjson) and
+// validates it.
 func DecodeRequest(data []byte) (*Request, error) {
 	var r Request
-	if err := json.Unmarshal(data, &r, json.RejectUnknownMembers(true)); err != nil {
+	if err := strictjson.Decode(data, &r, 0); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
 	if err := r.Validate(); err != nil {

@@ -47,6 +47,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(
+		newServeCmd(),
 		newDecideCmd(),
 		newMatrixCmd(),
 		newPolicyCmd(),

@@ -59,3 +59,6 @@ func (s *Store) Revision(context.Context) (uint64, error) {
 	defer s.mu.RUnlock()
 	return s.revision, nil
 }
+
+// Ping reports that the store is reachable, which it always is.
+func (s *Store) Ping(context.Context) error { return nil }

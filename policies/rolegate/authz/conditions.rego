@@ -16,7 +16,7 @@ _denials contains _missing_attribute("submitter") if {
 _denials contains _reason("own_request", msg) if {
 	"not_own_request" in _conditions
 	_attributes.submitter == input.subject
-	msg := sprintf("%s may not %s a request they submitted", [input.subject, input.action])
+	msg := sprintf("%s submitted this request and may not approve or reject it (%s)", [input.subject, input.action])
 }
 
 # Only requests in review can be approved, rejected or withdrawn.
@@ -83,7 +83,7 @@ _last_upload_ns := time.parse_rfc3339_ns(_attributes.last_upload_at)
 _denials contains _reason("self_membership_change", msg) if {
 	"not_self" in _conditions
 	_attributes.member == input.subject
-	msg := sprintf("%s may not %s their own membership", [input.subject, input.action])
+	msg := sprintf("%s may not change their own membership (%s)", [input.subject, input.action])
 }
 
 # A role can only be given in its own workspace type.

@@ -49,7 +49,7 @@ test_nobody_approves_or_rejects_their_own_request if {
 test_own_request_and_missing_submitter_messages if {
 	_reasons_of("approval:approve", "t1", _attrs({"submitter": "alice", "state": "in_review"}), _reviewer) == {{
 		"code": "own_request",
-		"message": "alice may not approval:approve a request they submitted",
+		"message": "alice submitted this request and may not approve or reject it (approval:approve)",
 	}}
 	_reasons_of("approval:reject", "t1", _attrs({"state": "in_review"}), _reviewer) == {{
 		"code": "missing_attribute",
@@ -235,7 +235,7 @@ test_nobody_changes_their_own_membership if {
 test_self_membership_change_message if {
 	_reasons_of("member:remove", "d1", _attrs({"member": "alice"}), _developer_admin) == {{
 		"code": "self_membership_change",
-		"message": "alice may not member:remove their own membership",
+		"message": "alice may not change their own membership (member:remove)",
 	}}
 }
 

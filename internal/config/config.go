@@ -1,0 +1,157 @@
+// Package config reads rolegate's configuration: defaults, then a YAML file, then
+// ROLEGATE_ environment variables, each overriding the one before (command-line flags
+// override all three, in the cli package). Validate reports every problem at once.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Defaults.
+const (
+	DefaultAddr            = "127.0.0.1:8181"
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultMaxBatch        = 100
+	DefaultMaxDepth        = 32
+	DefaultRequestTimeout  = 2 * time.Second
+	DefaultShutdownTimeout = 10 * time.Second
+	DefaultLogFormat       = "auto"
+	DefaultLogLevel        = "info"
+	DefaultDecisionLog     = "stdout"
+)
+
+// Config is the whole configuration of `rolegate serve`.
+type Config struct {
+	// Addr is the host:port the HTTP API listens on.
+	Addr string `json:"addr"`
+	// Policy is a policy directory or bundle file; empty means the policy built into
+	// the binary.
+	Policy string `json:"policy"`
+	// Data is the membership data file the embedded store loads.
+	Data string `json:"data"`
+	// Limits bound what one request may cost.
+	Limits Limits `json:"limits"`
+	// Log configures the service's own log.
+	Log Log `json:"log"`
+	// DecisionLog is where the decision log goes: stdout, stderr, a file path, or off.
+	DecisionLog string `json:"decision_log"`
+	// ShutdownTimeout is how long a graceful shutdown waits for requests in flight.
+	ShutdownTimeout Duration `json:"shutdown_timeout"`
+}
+
+// Limits bound what one request may cost.
+type Limits struct {
+	// MaxBodyBytes is the largest request body accepted; larger is a 413.
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// MaxBatch is the most requests one batch may carry.
+	MaxBatch int `json:"max_batch"`
+	// MaxDepth is the deepest JSON nesting accepted in a body.
+	MaxDepth int `json:"max_depth"`
+	// RequestTimeout bounds the time spent on one request's decisions.
+	RequestTimeout Duration `json:"request_timeout"`
+}
+
+// Log configures the service's own log (not the decision log).
+type Log struct {
+	// Format is json, text, or auto: text when standard error is a terminal, else json.
+	Format string `json:"format"`
+	// Level is debug, info, warn or error.
+	Level string `json:"level"`
+}
+
+// Default returns the configuration used when nothing else is given.
+func Default() Config {
+	return Config{
+		Addr: DefaultAddr,
+		Limits: Limits{
+			MaxBodyBytes:   DefaultMaxBodyBytes,
+			MaxBatch:       DefaultMaxBatch,
+			MaxDepth:       DefaultMaxDepth,
+			RequestTimeout: Duration(DefaultRequestTimeout),
+		},
+		Log:             Log{Format: DefaultLogFormat, Level: DefaultLogLevel},
+		DecisionLog:     DefaultDecisionLog,
+		ShutdownTimeout: Duration(DefaultShutdownTimeout),
+	}
+}
+
+// Load returns the defaults overridden by the YAML file at path (when path is not
+// empty) and then by the environment. It does not validate.
+func Load(path string, environ func(string) (string, bool)) (Config, error) {
+	c := Default()
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config: %w", err)
+		}
+		if err := yaml.UnmarshalStrict(raw, &c); err != nil {
+			return c, fmt.Errorf("read config %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(environ); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// Validate reports every problem of the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Addr == "" {
+		add("addr is required")
+	}
+	if c.Limits.MaxBodyBytes < 1024 {
+		add("limits.max_body_bytes must be at least 1024, got %d", c.Limits.MaxBodyBytes)
+	}
+	if c.Limits.MaxBatch < 1 {
+		add("limits.max_batch must be at least 1, got %d", c.Limits.MaxBatch)
+	}
+	if c.Limits.MaxDepth < 4 {
+		add("limits.max_depth must be at least 4, got %d", c.Limits.MaxDepth)
+	}
+	if c.Limits.RequestTimeout <= 0 {
+		add("limits.request_timeout must be positive")
+	}
+	switch c.Log.Format {
+	case "json", "text", "auto":
+	default:
+		add("log.format must be json, text or auto, got %q", c.Log.Format)
+	}
+	if _, err := ParseLevel(c.Log.Level); err != nil {
+		add("log.level: %w", err)
+	}
+	if c.DecisionLog == "" {
+		add("decision_log must be stdout, stderr, off or a file path")
+	}
+	return errors.Join(errs...)
+}
+
+// Duration is a time.Duration written as a string such as "250ms" or "5s".
+type Duration time.Duration
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"5s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }

@@ -1,0 +1,86 @@
+// Package server is rolegate's HTTP API on Gin: the decision endpoints, AuthZEN, the
+// OPA-compatible data API, health and metrics. It is the only package that imports
+// Gin. Handlers return errors; one writer turns them into the error shape.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rolegate/rolegate/internal/authz"
+	"github.com/rolegate/rolegate/internal/config"
+	"github.com/rolegate/rolegate/internal/metrics"
+)
+
+// Pinger reports whether a dependency is reachable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Options are what the server is built from.
+type Options struct {
+	Service *authz.Service
+	// Store is pinged for readiness.
+	Store   Pinger
+	Limits  config.Limits
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+}
+
+// Server serves the HTTP API.
+type Server struct {
+	opts   Options
+	router *gin.Engine
+}
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// New returns a server with every route registered.
+func New(opts Options) *Server {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.ContextWithFallback = true
+	s := &Server{opts: opts, router: r}
+	r.Use(s.recoverPanics, s.observe, s.limitRequest)
+	s.routes()
+	return s
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// observe counts every request by route template and status.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	if s.opts.Metrics != nil {
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.opts.Metrics.ObserveRequest(route, c.Writer.Status(), time.Since(start))
+	}
+}
+
+// recoverPanics turns a panic in a handler into a 500 in the error shape.
+func (s *Server) recoverPanics(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.opts.Logger.Error("handler panic", "route", c.FullPath(), "panic", p)
+			s.writeError(c, internalError("handler panic"))
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// requestContext bounds the request's work by the configured timeout.
+func (s *Server) requestContext(c *gin.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request.Context(), s.opts.Limits.RequestTimeout.Std())
+}

@@ -1,0 +1,134 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rolegate/rolegate/internal/authz"
+	"github.com/rolegate/rolegate/internal/config"
+	"github.com/rolegate/rolegate/internal/engine"
+	"github.com/rolegate/rolegate/internal/membership"
+	"github.com/rolegate/rolegate/internal/membership/memory"
+	"github.com/rolegate/rolegate/internal/metrics"
+	"github.com/rolegate/rolegate/internal/policy"
+	"github.com/rolegate/rolegate/internal/server"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// world is what a test server decides on.
+type world struct {
+	policy *engine.Policy
+	store  membership.Reader
+	pinger server.Pinger
+	limits config.Limits
+}
+
+func compiled(t testing.TB) *engine.Policy {
+	t.Helper()
+	b, err := policy.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.Compile(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func exampleWorld(t testing.TB) world {
+	t.Helper()
+	p := compiled(t)
+	data, err := membership.LoadFile("../../examples/memberships.json", p.Model().RoleTypes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := memory.New(data)
+	return world{policy: p, store: store, pinger: store, limits: config.Default().Limits}
+}
+
+func newServer(t testing.TB, w world) http.Handler {
+	t.Helper()
+	svc := authz.NewService(engine.New(w.policy), w.store)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return server.New(server.Options{
+		Service: svc, Store: w.pinger, Limits: w.limits, Logger: logger, Metrics: metrics.New(),
+	}).Handler()
+}
+
+// call sends one request to h and returns the response.
+func call(h http.Handler, method, target, contentType, body string, header ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+var volatile = regexp.MustCompile(`"(decision_id|policy)":"[^"]*"`)
+
+// normalize replaces the values that change from run to run.
+func normalize(body string) string {
+	return volatile.ReplaceAllString(body, `"$1":"<$1>"`)
+}
+
+// golden compares got with testdata/<name>.golden, rewriting it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", strings.NewReplacer("/", "_", " ", "_").Replace(name)+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Fatalf("response differs from %s (-want +got):\n%s", path, diff)
+	}
+}
+
+// failingStore fails every lookup, as an unreachable store would.
+type failingStore struct{}
+
+var errDown = errors.New("connection refused")
+
+func (failingStore) Workspace(context.Context, string) (membership.Workspace, error) {
+	return membership.Workspace{}, errDown
+}
+
+func (failingStore) UserMemberships(context.Context, string) ([]membership.Membership, error) {
+	return nil, errDown
+}
+
+func (failingStore) Revision(context.Context) (uint64, error) { return 0, errDown }
+
+func (failingStore) Ping(context.Context) error { return errDown }
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(m.Run())
+}
