@@ -27,8 +27,10 @@ var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // handler runs.
 func (s *Server) limitRequest(c *gin.Context) {
 	if len(c.Request.URL.RawQuery) > maxQueryBytes {
-		s.writeError(c, &apiError{Status: http.StatusRequestURITooLong, Code: "query_too_large",
-			Message: "the query string is longer than 8 KiB"})
+		s.writeError(c, &apiError{
+			Status: http.StatusRequestURITooLong, Code: "query_too_large",
+			Message: "the query string is longer than 8 KiB",
+		})
 		c.Abort()
 		return
 	}
@@ -39,8 +41,10 @@ func (s *Server) limitRequest(c *gin.Context) {
 		}
 	}
 	if size > maxHeaderBytes {
-		s.writeError(c, &apiError{Status: http.StatusRequestHeaderFieldsTooLarge, Code: "headers_too_large",
-			Message: "the request headers are larger than 64 KiB"})
+		s.writeError(c, &apiError{
+			Status: http.StatusRequestHeaderFieldsTooLarge, Code: "headers_too_large",
+			Message: "the request headers are larger than 64 KiB",
+		})
 		c.Abort()
 	}
 }
@@ -60,8 +64,10 @@ func (s *Server) readJSON(c *gin.Context, v any) error {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
-			Message: "the request body is larger than the limit of " + formatBytes(limit)}
+		return &apiError{
+			Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+			Message: "the request body is larger than the limit of " + formatBytes(limit),
+		}
 	case err != nil:
 		return badRequest("invalid_body", "the request body could not be read")
 	}
@@ -70,13 +76,17 @@ func (s *Server) readJSON(c *gin.Context, v any) error {
 
 func checkContentType(r *http.Request) error {
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
-		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_encoding",
-			Message: "compressed request bodies are not accepted"}
+		return &apiError{
+			Status: http.StatusUnsupportedMediaType, Code: "unsupported_encoding",
+			Message: "compressed request bodies are not accepted",
+		}
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !hasJSONSuffix(mt)) {
-		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
-			Message: "the request body must be JSON (Content-Type: application/json)"}
+		return &apiError{
+			Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+			Message: "the request body must be JSON (Content-Type: application/json)",
+		}
 	}
 	return nil
 }

@@ -37,8 +37,10 @@ func (s *Server) data(c *ctx) error {
 	path := strings.Trim(c.Param("path"), "/")
 	project, ok := publishedRules[path]
 	if !ok {
-		return &apiError{Status: http.StatusNotFound, Code: "not_found",
-			Message: "no published decision rule at /v1/data/" + path}
+		return &apiError{
+			Status: http.StatusNotFound, Code: "not_found",
+			Message: "no published decision rule at /v1/data/" + path,
+		}
 	}
 	var body dataRequest
 	if err := s.readJSON(c, &body); err != nil {

@@ -47,33 +47,53 @@ func TestDecisions(t *testing.T) {
 	runEndpointCases(t, h, []endpointCase{
 		{"allow", "POST", "/v1/decisions", jsonType, allowReq, nil, 200},
 		{"deny", "POST", "/v1/decisions", jsonType, denyReq, nil, 200},
-		{"unknown operation", "POST", "/v1/decisions", jsonType,
-			`{"subject":"u-ann","action":"miniprogram:fly","resource":{"workspace":"tw-alpha"}}`, nil, 200},
-		{"unknown workspace", "POST", "/v1/decisions", jsonType,
-			`{"subject":"u-ann","action":"workspace:view","resource":{"workspace":"tw-nowhere"}}`, nil, 200},
-		{"with attributes", "POST", "/v1/decisions", jsonType,
+		{
+			"unknown operation", "POST", "/v1/decisions", jsonType,
+			`{"subject":"u-ann","action":"miniprogram:fly","resource":{"workspace":"tw-alpha"}}`, nil, 200,
+		},
+		{
+			"unknown workspace", "POST", "/v1/decisions", jsonType,
+			`{"subject":"u-ann","action":"workspace:view","resource":{"workspace":"tw-nowhere"}}`, nil, 200,
+		},
+		{
+			"with attributes", "POST", "/v1/decisions", jsonType,
 			`{"subject":"u-rita","action":"approval:approve","resource":{"workspace":"dw-shop",` +
-				`"attributes":{"submitter":"u-rita","state":"in_review"}}}`, nil, 200},
+				`"attributes":{"submitter":"u-rita","state":"in_review"}}}`, nil, 200,
+		},
 		{"content type with charset", "POST", "/v1/decisions", "application/json; charset=utf-8", allowReq, nil, 200},
 		{"malformed json", "POST", "/v1/decisions", jsonType, `{"subject":`, nil, 400},
 		{"trailing garbage", "POST", "/v1/decisions", jsonType, allowReq + `}`, nil, 400},
-		{"unknown field", "POST", "/v1/decisions", jsonType,
-			`{"subject":"u","action":"a:b","resource":{"workspace":"w"},"facts":{}}`, nil, 400},
-		{"key differing in case", "POST", "/v1/decisions", jsonType,
-			`{"subject":"u","Subject":"v","action":"a:b","resource":{"workspace":"w"}}`, nil, 400},
-		{"duplicate key", "POST", "/v1/decisions", jsonType,
-			`{"subject":"u","subject":"v","action":"a:b","resource":{"workspace":"w"}}`, nil, 400},
+		{
+			"unknown field", "POST", "/v1/decisions", jsonType,
+			`{"subject":"u","action":"a:b","resource":{"workspace":"w"},"facts":{}}`, nil, 400,
+		},
+		{
+			"key differing in case", "POST", "/v1/decisions", jsonType,
+			`{"subject":"u","Subject":"v","action":"a:b","resource":{"workspace":"w"}}`, nil, 400,
+		},
+		{
+			"duplicate key", "POST", "/v1/decisions", jsonType,
+			`{"subject":"u","subject":"v","action":"a:b","resource":{"workspace":"w"}}`, nil, 400,
+		},
 		{"missing subject", "POST", "/v1/decisions", jsonType, `{"action":"a:b","resource":{"workspace":"w"}}`, nil, 400},
 		{"missing workspace", "POST", "/v1/decisions", jsonType, `{"subject":"u","action":"a:b","resource":{}}`, nil, 400},
-		{"wrong type", "POST", "/v1/decisions", jsonType,
-			`{"subject":["u"],"action":"a:b","resource":{"workspace":"w"}}`, nil, 400},
-		{"nested attribute", "POST", "/v1/decisions", jsonType,
-			`{"subject":"u","action":"a:b","resource":{"workspace":"w","attributes":{"x":{"y":1}}}}`, nil, 400},
-		{"invalid utf-8", "POST", "/v1/decisions", jsonType,
-			"{\"subject\":\"u\xff\",\"action\":\"a:b\",\"resource\":{\"workspace\":\"w\"}}", nil, 400},
+		{
+			"wrong type", "POST", "/v1/decisions", jsonType,
+			`{"subject":["u"],"action":"a:b","resource":{"workspace":"w"}}`, nil, 400,
+		},
+		{
+			"nested attribute", "POST", "/v1/decisions", jsonType,
+			`{"subject":"u","action":"a:b","resource":{"workspace":"w","attributes":{"x":{"y":1}}}}`, nil, 400,
+		},
+		{
+			"invalid utf-8", "POST", "/v1/decisions", jsonType,
+			"{\"subject\":\"u\xff\",\"action\":\"a:b\",\"resource\":{\"workspace\":\"w\"}}", nil, 400,
+		},
 		{"too deep", "POST", "/v1/decisions", jsonType, deep, nil, 400},
-		{"body too large", "POST", "/v1/decisions", jsonType,
-			`{"subject":"` + strings.Repeat("x", 1<<20) + `"}`, nil, 413},
+		{
+			"body too large", "POST", "/v1/decisions", jsonType,
+			`{"subject":"` + strings.Repeat("x", 1<<20) + `"}`, nil, 413,
+		},
 		{"no content type", "POST", "/v1/decisions", "", allowReq, nil, 415},
 		{"form content type", "POST", "/v1/decisions", "application/x-www-form-urlencoded", allowReq, nil, 415},
 		{"gzip body", "POST", "/v1/decisions", jsonType, allowReq, []string{"Content-Encoding", "gzip"}, 415},
@@ -88,8 +108,10 @@ func TestBatch(t *testing.T) {
 		{"two", "POST", "/v1/decisions/batch", jsonType, `{"requests":[` + allowReq + `,` + denyReq + `]}`, nil, 200},
 		{"empty", "POST", "/v1/decisions/batch", jsonType, `{"requests":[]}`, nil, 400},
 		{"too many", "POST", "/v1/decisions/batch", jsonType, `{"requests":[` + many + `]}`, nil, 400},
-		{"invalid element", "POST", "/v1/decisions/batch", jsonType,
-			`{"requests":[` + allowReq + `,{"subject":"u"}]}`, nil, 400},
+		{
+			"invalid element", "POST", "/v1/decisions/batch", jsonType,
+			`{"requests":[` + allowReq + `,{"subject":"u"}]}`, nil, 400,
+		},
 	})
 }
 
@@ -97,8 +119,10 @@ func TestPermissions(t *testing.T) {
 	h := newServer(t, exampleWorld(t))
 	runEndpointCases(t, h, []endpointCase{
 		{"developer", "GET", "/v1/permissions?subject=u-dev&workspace=dw-shop", "", "", nil, 200},
-		{"developer on a mini program", "GET", "/v1/permissions?subject=u-dev&workspace=dw-shop&resource_id=mp-1",
-			"", "", nil, 200},
+		{
+			"developer on a mini program", "GET", "/v1/permissions?subject=u-dev&workspace=dw-shop&resource_id=mp-1",
+			"", "", nil, 200,
+		},
 		{"reviewer in a merchant", "GET", "/v1/permissions?subject=u-rita&workspace=dw-shop", "", "", nil, 200},
 		{"stranger", "GET", "/v1/permissions?subject=u-nobody&workspace=dw-shop", "", "", nil, 200},
 		{"missing subject", "GET", "/v1/permissions?workspace=dw-shop", "", "", nil, 400},
@@ -121,25 +145,43 @@ func TestAuthZEN(t *testing.T) {
 	runEndpointCases(t, h, []endpointCase{
 		{"allow", "POST", "/access/v1/evaluation", jsonType, ev("u-dev", "miniprogram:update", mp("mp-1")), nil, 200},
 		{"deny", "POST", "/access/v1/evaluation", jsonType, ev("u-dev", "miniprogram:update", mp("mp-2")), nil, 200},
-		{"workspace resource", "POST", "/access/v1/evaluation", jsonType,
-			ev("u-ann", "workspace:update", `{"type":"workspace","id":"tw-alpha"}`), nil, 200},
-		{"attributes from properties", "POST", "/access/v1/evaluation", jsonType, ev("u-rita", "approval:approve",
-			`{"type":"request","id":"r-1","properties":{"workspace":"dw-shop","submitter":"u-dana","state":"in_review"}}`),
-			nil, 200},
-		{"request id echoed", "POST", "/access/v1/evaluation", jsonType,
-			ev("u-dev", "miniprogram:update", mp("mp-1")), []string{"X-Request-ID", "req-42"}, 200},
-		{"missing subject id", "POST", "/access/v1/evaluation", jsonType,
-			`{"subject":{"type":"user"},"action":{"name":"a:b"},"resource":{"type":"workspace","id":"w"}}`, nil, 400},
-		{"missing workspace property", "POST", "/access/v1/evaluation", jsonType,
-			ev("u-dev", "miniprogram:update", `{"type":"miniprogram","id":"mp-1"}`), nil, 400},
+		{
+			"workspace resource", "POST", "/access/v1/evaluation", jsonType,
+			ev("u-ann", "workspace:update", `{"type":"workspace","id":"tw-alpha"}`), nil, 200,
+		},
+		{
+			"attributes from properties", "POST", "/access/v1/evaluation", jsonType, ev("u-rita", "approval:approve",
+				`{"type":"request","id":"r-1","properties":{"workspace":"dw-shop","submitter":"u-dana","state":"in_review"}}`),
+			nil, 200,
+		},
+		{
+			"request id echoed", "POST", "/access/v1/evaluation", jsonType,
+			ev("u-dev", "miniprogram:update", mp("mp-1")),
+			[]string{"X-Request-ID", "req-42"},
+			200,
+		},
+		{
+			"missing subject id", "POST", "/access/v1/evaluation", jsonType,
+			`{"subject":{"type":"user"},"action":{"name":"a:b"},"resource":{"type":"workspace","id":"w"}}`, nil, 400,
+		},
+		{
+			"missing workspace property", "POST", "/access/v1/evaluation", jsonType,
+			ev("u-dev", "miniprogram:update", `{"type":"miniprogram","id":"mp-1"}`), nil, 400,
+		},
 		{"execute all", "POST", "/access/v1/evaluations", jsonType, fmt.Sprintf(batch, "execute_all"), nil, 200},
-		{"deny on first deny", "POST", "/access/v1/evaluations", jsonType,
-			fmt.Sprintf(batch, "deny_on_first_deny"), nil, 200},
-		{"permit on first permit", "POST", "/access/v1/evaluations", jsonType,
-			fmt.Sprintf(batch, "permit_on_first_permit"), nil, 200},
+		{
+			"deny on first deny", "POST", "/access/v1/evaluations", jsonType,
+			fmt.Sprintf(batch, "deny_on_first_deny"), nil, 200,
+		},
+		{
+			"permit on first permit", "POST", "/access/v1/evaluations", jsonType,
+			fmt.Sprintf(batch, "permit_on_first_permit"), nil, 200,
+		},
 		{"unknown semantic", "POST", "/access/v1/evaluations", jsonType, fmt.Sprintf(batch, "most"), nil, 400},
-		{"without evaluations", "POST", "/access/v1/evaluations", jsonType,
-			ev("u-dev", "miniprogram:update", mp("mp-1")), nil, 200},
+		{
+			"without evaluations", "POST", "/access/v1/evaluations", jsonType,
+			ev("u-dev", "miniprogram:update", mp("mp-1")), nil, 200,
+		},
 		{"configuration", "GET", "/.well-known/authzen-configuration", "", "", nil, 200},
 	})
 	rec := call(h, "POST", "/access/v1/evaluation", jsonType, ev("u-dev", "miniprogram:update", mp("mp-1")),
@@ -160,8 +202,10 @@ func TestDataAPI(t *testing.T) {
 		{"whole package", "POST", "/v1/data/rolegate/authz", jsonType, in, nil, 404},
 		{"system path", "POST", "/v1/data/system/main", jsonType, in, nil, 404},
 		{"no input", "POST", "/v1/data/rolegate/authz/allow", jsonType, `{}`, nil, 400},
-		{"facts from the caller", "POST", "/v1/data/rolegate/authz/allow", jsonType,
-			`{"input":{"subject":"u","action":"a:b","resource":{"workspace":"w"},"facts":{"memberships":{}}}}`, nil, 400},
+		{
+			"facts from the caller", "POST", "/v1/data/rolegate/authz/allow", jsonType,
+			`{"input":{"subject":"u","action":"a:b","resource":{"workspace":"w"},"facts":{"memberships":{}}}}`, nil, 400,
+		},
 	})
 }
 

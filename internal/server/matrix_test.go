@@ -87,4 +87,3 @@ func authzenBody(t *testing.T, r *authz.Request) string {
 	}
 	return string(body)
 }
-

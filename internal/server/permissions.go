@@ -37,8 +37,10 @@ func (s *Server) permissions(c *ctx) error {
 	defer cancel()
 	p, err := s.opts.Service.Permissions(ctx, q.Subject, q.Resource.Workspace, q.Resource.ID)
 	if err != nil {
-		return &apiError{Status: http.StatusServiceUnavailable, Code: authz.CodeMembershipUnavailable,
-			Message: "permissions could not be computed", Err: err}
+		return &apiError{
+			Status: http.StatusServiceUnavailable, Code: authz.CodeMembershipUnavailable,
+			Message: "permissions could not be computed", Err: err,
+		}
 	}
 
 	s.writeJSON(c, http.StatusOK, permissionsResponse{

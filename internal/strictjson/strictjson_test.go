@@ -30,8 +30,10 @@ func TestDecode(t *testing.T) {
 		{"invalid utf-8", "{\"subject\":\"\xff\"}", strictjson.CodeInvalidJSON, "UTF-8"},
 		{"not json", `subject=u`, strictjson.CodeInvalidJSON, "invalid JSON"},
 		{"empty", ``, strictjson.CodeInvalidJSON, "invalid JSON"},
-		{"too deep", `{"resource":{"a":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}}`,
-			strictjson.CodeTooDeep, "deeper than 32"},
+		{
+			"too deep", `{"resource":{"a":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}}`,
+			strictjson.CodeTooDeep, "deeper than 32",
+		},
 		{"brackets inside strings do not count", `{"subject":"` + strings.Repeat("[", 40) + `"}`, "", ""},
 		{"ten thousand levels", strings.Repeat("[", 10000) + strings.Repeat("]", 10000), strictjson.CodeTooDeep, ""},
 	}
