@@ -7,41 +7,42 @@ import data.rolegate.model
 
 _conditions := object.get(_operation, "conditions", [])
 
+# Each condition's violations are rules under its own name, so a decision evaluates
+# only the conditions its operation lists.
+_denials contains reason if {
+	some name in _conditions
+	some reason in _violation[name]
+}
+
 # Separation of duties: nobody approves or rejects a request they submitted.
-_denials contains _missing_attribute("submitter") if {
-	"not_own_request" in _conditions
+_violation.not_own_request contains _missing_attribute("submitter") if {
 	not _attributes.submitter
 }
 
-_denials contains _reason("own_request", msg) if {
-	"not_own_request" in _conditions
+_violation.not_own_request contains _reason("own_request", msg) if {
 	_attributes.submitter == input.subject
 	msg := sprintf("%s submitted this request and may not approve or reject it (%s)", [input.subject, input.action])
 }
 
 # Only requests in review can be approved, rejected or withdrawn.
-_denials contains _missing_attribute("state") if {
-	"in_review" in _conditions
+_violation.in_review contains _missing_attribute("state") if {
 	not _attributes.state
 }
 
-_denials contains _reason("request_not_in_review", msg) if {
-	"in_review" in _conditions
+_violation.in_review contains _reason("request_not_in_review", msg) if {
 	_attributes.state != "in_review"
 	msg := sprintf("%s needs a request in review, and this one is %v", [input.action, _attributes.state])
 }
 
 # The production gate: releasing or taking offline in production needs an approval.
-_denials contains _reason("approval_required", msg) if {
-	"production_gate" in _conditions
+_violation.production_gate contains _reason("approval_required", msg) if {
 	_attributes.environment == "production"
 	object.get(_attributes, "approved", false) != true
 	msg := sprintf("%s in production needs an approved request", [input.action])
 }
 
 # developer_workspace operations act on developer workspaces, never on the tenant's own.
-_denials contains _reason("wrong_workspace_type", msg) if {
-	"developer_workspace" in _conditions
+_violation.developer_workspace contains _reason("wrong_workspace_type", msg) if {
 	_workspace.type != "developer"
 	msg := sprintf(
 		"%s applies to developer workspaces, and %s is a %s workspace",
@@ -50,26 +51,22 @@ _denials contains _reason("wrong_workspace_type", msg) if {
 }
 
 # A developer workspace can be deleted only with nothing published and no recent upload.
-_denials contains _missing_attribute("published_miniprograms") if {
-	"deletable_workspace" in _conditions
+_violation.deletable_workspace contains _missing_attribute("published_miniprograms") if {
 	not "published_miniprograms" in object.keys(_attributes)
 }
 
-_denials contains _reason("has_published_miniprograms", msg) if {
-	"deletable_workspace" in _conditions
+_violation.deletable_workspace contains _reason("has_published_miniprograms", msg) if {
 	published := _attributes.published_miniprograms
 	published != 0
 	msg := sprintf("%s has %v published mini programs; it must have none", [input.resource.workspace, published])
 }
 
-_denials contains _reason("invalid_attribute", "last_upload_at must be an RFC 3339 time") if {
-	"deletable_workspace" in _conditions
+_violation.deletable_workspace contains _reason("invalid_attribute", "last_upload_at must be an RFC 3339 time") if {
 	_attributes.last_upload_at
 	not _last_upload_ns
 }
 
-_denials contains _reason("recent_upload", msg) if {
-	"deletable_workspace" in _conditions
+_violation.deletable_workspace contains _reason("recent_upload", msg) if {
 	time.add_date(_last_upload_ns, 0, 0, 30) > time.now_ns()
 	msg := sprintf(
 		"%s had an upload at %s, less than 30 days ago",
@@ -80,15 +77,13 @@ _denials contains _reason("recent_upload", msg) if {
 _last_upload_ns := time.parse_rfc3339_ns(_attributes.last_upload_at)
 
 # Nobody changes, blocks or removes their own membership.
-_denials contains _reason("self_membership_change", msg) if {
-	"not_self" in _conditions
+_violation.not_self contains _reason("self_membership_change", msg) if {
 	_attributes.member == input.subject
 	msg := sprintf("%s may not change their own membership (%s)", [input.subject, input.action])
 }
 
 # A role can only be given in its own workspace type.
-_denials contains _reason("role_workspace_mismatch", msg) if {
-	"role_fits_workspace" in _conditions
+_violation.role_fits_workspace contains _reason("role_workspace_mismatch", msg) if {
 	_attributes.role
 	not model.roles[_attributes.role].workspace_type == _workspace.type
 	msg := sprintf(
