@@ -82,6 +82,11 @@ func (s *Service) Engine() *engine.Engine { return s.engine }
 func (s *Service) Decide(ctx context.Context, req *Request) Decision {
 	start := s.now()
 	d := s.decide(ctx, req, start)
+	return s.finish(ctx, req, d, start)
+}
+
+// finish stamps the decision with its id and timing and records it.
+func (s *Service) finish(ctx context.Context, req *Request, d Decision, start time.Time) Decision {
 	d.ID = newDecisionID()
 	d.Time = start
 	d.Duration = s.now().Sub(start)
@@ -91,15 +96,31 @@ func (s *Service) Decide(ctx context.Context, req *Request) Decision {
 	return d
 }
 
+// DecideOn answers the request on the facts given instead of the store's, and records
+// it like any other decision. It serves callers that hold fresher facts than the
+// store's readers, such as a membership write checking its actor inside the write.
+func (s *Service) DecideOn(ctx context.Context, req *Request, facts engine.Facts, rev uint64) Decision {
+	start := s.now()
+	d := s.evaluate(ctx, req, facts, rev, start)
+	return s.finish(ctx, req, d, start)
+}
+
 func (s *Service) decide(ctx context.Context, req *Request, now time.Time) Decision {
+	if s.engine.Policy() == nil {
+		return deny("", CodePolicyUnavailable, "no policy is active", errors.New("no active policy"))
+	}
+	facts, rev, err := s.facts(ctx, req)
+	if err != nil {
+		return deny(s.engine.Policy().Revision(), CodeMembershipUnavailable,
+			"membership facts could not be read", err)
+	}
+	return s.evaluate(ctx, req, facts, rev, now)
+}
+
+func (s *Service) evaluate(ctx context.Context, req *Request, facts engine.Facts, rev uint64, now time.Time) Decision {
 	p := s.engine.Policy()
 	if p == nil {
 		return deny("", CodePolicyUnavailable, "no policy is active", errors.New("no active policy"))
-	}
-
-	facts, rev, err := s.facts(ctx, req)
-	if err != nil {
-		return deny(p.Revision(), CodeMembershipUnavailable, "membership facts could not be read", err)
 	}
 
 	in := &engine.Input{
