@@ -39,21 +39,27 @@ func TestDomainMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The second pass answers from the decision cache and must agree.
 	allowed := 0
-	for _, c := range cases {
-		d := svc.Decide(context.Background(), &c.Request)
-		if d.Err != nil {
-			t.Fatalf("%s: %v", c.Name, d.Err)
+	for pass := range 2 {
+		for _, c := range cases {
+			d := svc.Decide(context.Background(), &c.Request)
+			if d.Err != nil {
+				t.Fatalf("%s: %v", c.Name, d.Err)
+			}
+			if d.Allow != c.Allow {
+				t.Errorf("pass %d, %s: allow = %v, want %v (reasons %v)", pass, c.Name, d.Allow, c.Allow, d.Reasons)
+			}
+			if len(d.Reasons) == 0 {
+				t.Errorf("%s: no reasons", c.Name)
+			}
+			if d.Allow && pass == 0 {
+				allowed++
+			}
 		}
-		if d.Allow != c.Allow {
-			t.Errorf("%s: allow = %v, want %v (reasons %v)", c.Name, d.Allow, c.Allow, d.Reasons)
-		}
-		if len(d.Reasons) == 0 {
-			t.Errorf("%s: no reasons", c.Name)
-		}
-		if d.Allow {
-			allowed++
-		}
+	}
+	if hits := p.CacheStats().Hits; hits < uint64(len(cases)) {
+		t.Fatalf("%d cache hits in the second pass, want %d", hits, len(cases))
 	}
 	t.Logf("%d cases, %d allowed", len(cases), allowed)
 	if allowed == 0 || allowed == len(cases) {

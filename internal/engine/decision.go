@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown/builtins"
 )
 
 // Reason explains a decision with a stable snake_case code and a message for people.
@@ -25,27 +26,51 @@ type Decision struct {
 // ErrMalformedResult means the policy answered in a shape other than its contract's.
 var ErrMalformedResult = errors.New("policy result does not match the decision contract")
 
-// Decide evaluates the policy for the input. An error means no decision was made; the
-// caller must deny.
+// Decide evaluates the policy for the input, or returns the answer it gave to the
+// same input before (see decisionCache). An error means no decision was made; the
+// caller must deny. The returned Reasons must not be modified.
 func (p *Policy) Decide(ctx context.Context, in *Input) (Decision, error) {
+	if p.cache == nil {
+		d, _, err := p.evaluate(ctx, in)
+		return d, err
+	}
+	buf := keyBuffers.Get().(*[]byte)
+	defer keyBuffers.Put(buf)
+	key, cacheable := appendKey((*buf)[:0], in)
+	*buf = key[:0]
+	if cacheable {
+		if d, ok := p.cache.get(key); ok {
+			return d, nil
+		}
+	}
+	d, readClock, err := p.evaluate(ctx, in)
+	if err == nil && cacheable && !readClock {
+		p.cache.put(key, d)
+	}
+	return d, err
+}
+
+// evaluate asks the policy, and reports whether the evaluation read the clock.
+func (p *Policy) evaluate(ctx context.Context, in *Input) (Decision, bool, error) {
 	value, err := in.Value()
 	if err != nil {
-		return Decision{}, fmt.Errorf("decide: input: %w", err)
+		return Decision{}, false, fmt.Errorf("decide: input: %w", err)
 	}
-	opts := []rego.EvalOption{rego.EvalParsedInput(value)}
+	nd := builtins.NDBCache{}
+	opts := []rego.EvalOption{rego.EvalParsedInput(value), rego.EvalNDBuiltinCache(nd)}
 	if !in.Time.IsZero() {
 		opts = append(opts, rego.EvalTime(in.Time))
 	}
 	rs, err := p.decision.Eval(ctx, opts...)
 	if err != nil {
-		return Decision{}, fmt.Errorf("decide: %w", err)
+		return Decision{}, false, fmt.Errorf("decide: %w", err)
 	}
 	d, err := decisionFrom(rs)
 	if err != nil {
-		return Decision{}, fmt.Errorf("decide: %w", err)
+		return Decision{}, false, fmt.Errorf("decide: %w", err)
 	}
 	d.PolicyRevision = p.revision
-	return d, nil
+	return d, len(nd) > 0, nil
 }
 
 func decisionFrom(rs rego.ResultSet) (Decision, error) {

@@ -31,11 +31,29 @@ type Policy struct {
 	compiler *ast.Compiler
 	store    storage.Store
 	decision rego.PreparedEvalQuery
+	cache    *decisionCache
+}
+
+// CompileOption tunes Compile.
+type CompileOption func(*compileOptions)
+
+type compileOptions struct {
+	cacheSize int
+}
+
+// WithDecisionCache sets how many decisions the policy remembers; 0 turns the cache
+// off. The default is DefaultDecisionCacheSize.
+func WithDecisionCache(size int) CompileOption {
+	return func(o *compileOptions) { o.cacheSize = size }
 }
 
 // Compile compiles the bundle's policy (test modules excluded), prepares its queries
 // and reads its role model. Any failure is an error and no Policy is returned.
-func Compile(ctx context.Context, b *opabundle.Bundle) (*Policy, error) {
+func Compile(ctx context.Context, b *opabundle.Bundle, opts ...CompileOption) (*Policy, error) {
+	o := compileOptions{cacheSize: DefaultDecisionCacheSize}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	modules := make(map[string]*ast.Module, len(b.Modules))
 	for _, mf := range b.Modules {
 		if strings.HasSuffix(mf.Path, "_test.rego") {
@@ -52,6 +70,7 @@ func Compile(ctx context.Context, b *opabundle.Bundle) (*Policy, error) {
 		revision: b.Manifest.Revision,
 		compiler: compiler,
 		store:    inmem.NewFromObjectWithOpts(b.Data, inmem.OptRoundTripOnWrite(false)),
+		cache:    newDecisionCache(o.cacheSize),
 	}
 	var err error
 	if p.decision, err = p.prepare(ctx, decisionQuery); err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	opabundle "github.com/open-policy-agent/opa/v1/bundle"
+
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/policy"
@@ -35,13 +37,18 @@ func policyWith(t *testing.T, replace map[string]string) fs.FS {
 	return fsys
 }
 
-func compile(t *testing.T, fsys fs.FS) (*engine.Policy, error) {
+func loadFS(t *testing.T, fsys fs.FS) *opabundle.Bundle {
 	t.Helper()
 	b, err := policy.FromFS(fsys, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return engine.Compile(context.Background(), b)
+	return b
+}
+
+func compile(t *testing.T, fsys fs.FS) (*engine.Policy, error) {
+	t.Helper()
+	return engine.Compile(context.Background(), loadFS(t, fsys))
 }
 
 func TestCompileRejects(t *testing.T) {
