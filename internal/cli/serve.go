@@ -132,8 +132,8 @@ func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, logg
 	case <-ctx.Done():
 	}
 
-	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.Std().String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Std())
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

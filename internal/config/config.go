@@ -4,13 +4,14 @@
 package config
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
-	"sigs.k8s.io/yaml"
+	"go.yaml.in/yaml/v3"
 )
 
 // Defaults.
@@ -29,40 +30,40 @@ const (
 // Config is the whole configuration of `rolegate serve`.
 type Config struct {
 	// Addr is the host:port the HTTP API listens on.
-	Addr string `json:"addr"`
+	Addr string `yaml:"addr"`
 	// Policy is a policy directory or bundle file; empty means the policy built into
 	// the binary.
-	Policy string `json:"policy"`
+	Policy string `yaml:"policy"`
 	// Data is the membership data file the embedded store loads.
-	Data string `json:"data"`
+	Data string `yaml:"data"`
 	// Limits bound what one request may cost.
-	Limits Limits `json:"limits"`
+	Limits Limits `yaml:"limits"`
 	// Log configures the service's own log.
-	Log Log `json:"log"`
+	Log Log `yaml:"log"`
 	// DecisionLog is where the decision log goes: stdout, stderr, a file path, or off.
-	DecisionLog string `json:"decision_log"`
+	DecisionLog string `yaml:"decision_log"`
 	// ShutdownTimeout is how long a graceful shutdown waits for requests in flight.
-	ShutdownTimeout Duration `json:"shutdown_timeout"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
 // Limits bound what one request may cost.
 type Limits struct {
 	// MaxBodyBytes is the largest request body accepted; larger is a 413.
-	MaxBodyBytes int64 `json:"max_body_bytes"`
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// MaxBatch is the most requests one batch may carry.
-	MaxBatch int `json:"max_batch"`
+	MaxBatch int `yaml:"max_batch"`
 	// MaxDepth is the deepest JSON nesting accepted in a body.
-	MaxDepth int `json:"max_depth"`
+	MaxDepth int `yaml:"max_depth"`
 	// RequestTimeout bounds the time spent on one request's decisions.
-	RequestTimeout Duration `json:"request_timeout"`
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 }
 
 // Log configures the service's own log (not the decision log).
 type Log struct {
 	// Format is json, text, or auto: text when standard error is a terminal, else json.
-	Format string `json:"format"`
+	Format string `yaml:"format"`
 	// Level is debug, info, warn or error.
-	Level string `json:"level"`
+	Level string `yaml:"level"`
 }
 
 // Default returns the configuration used when nothing else is given.
@@ -73,11 +74,11 @@ func Default() Config {
 			MaxBodyBytes:   DefaultMaxBodyBytes,
 			MaxBatch:       DefaultMaxBatch,
 			MaxDepth:       DefaultMaxDepth,
-			RequestTimeout: Duration(DefaultRequestTimeout),
+			RequestTimeout: DefaultRequestTimeout,
 		},
 		Log:             Log{Format: DefaultLogFormat, Level: DefaultLogLevel},
 		DecisionLog:     DefaultDecisionLog,
-		ShutdownTimeout: Duration(DefaultShutdownTimeout),
+		ShutdownTimeout: DefaultShutdownTimeout,
 	}
 }
 
@@ -90,7 +91,9 @@ func Load(path string, environ func(string) (string, bool)) (Config, error) {
 		if err != nil {
 			return c, fmt.Errorf("read config: %w", err)
 		}
-		if err := yaml.UnmarshalStrict(raw, &c); err != nil {
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 			return c, fmt.Errorf("read config %s: %w", path, err)
 		}
 	}
@@ -132,26 +135,3 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-// Duration is a time.Duration written as a string such as "250ms" or "5s".
-type Duration time.Duration
-
-// UnmarshalJSON reads a duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("duration must be a string such as \"5s\": %w", err)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes the duration as a string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// Std returns d as a time.Duration.
-func (d Duration) Std() time.Duration { return time.Duration(d) }

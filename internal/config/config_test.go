@@ -35,7 +35,7 @@ func TestLoadLayers(t *testing.T) {
 	want.Addr = "0.0.0.0:9000"
 	want.Data = "b.json"
 	want.Limits.MaxBatch = 10
-	want.Limits.RequestTimeout = config.Duration(500 * time.Millisecond)
+	want.Limits.RequestTimeout = 500 * time.Millisecond
 	want.Log.Level = "debug"
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Fatalf("config (-want +got):\n%s", diff)

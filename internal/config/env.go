@@ -71,12 +71,12 @@ func setInt64(dst *int64, v string) error {
 	return nil
 }
 
-func setDuration(dst *Duration, v string) error {
+func setDuration(dst *time.Duration, v string) error {
 	d, err := time.ParseDuration(v)
 	if err != nil {
 		return err
 	}
-	*dst = Duration(d)
+	*dst = d
 	return nil
 }
 

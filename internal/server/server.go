@@ -82,5 +82,5 @@ func (s *Server) recoverPanics(c *gin.Context) {
 
 // requestContext bounds the request's work by the configured timeout.
 func (s *Server) requestContext(c *gin.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(c.Request.Context(), s.opts.Limits.RequestTimeout.Std())
+	return context.WithTimeout(c.Request.Context(), s.opts.Limits.RequestTimeout)
 }
