@@ -180,6 +180,12 @@ func (m *Manager) List(ctx context.Context, actor, workspace string) ([]membersh
 	if d := m.authz.Decide(ctx, req); !d.Allow {
 		return nil, 0, refusal(&d)
 	}
+	return m.ListUnchecked(ctx, workspace)
+}
+
+// ListUnchecked returns the workspace's memberships without asking the policy, for
+// callers that are already authorized (the platform's back end).
+func (m *Manager) ListUnchecked(ctx context.Context, workspace string) ([]membership.Membership, uint64, error) {
 	list, err := m.store.Members(ctx, workspace)
 	if err != nil {
 		return nil, 0, storeError(err, workspace)

@@ -1,6 +1,10 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/rolegate/rolegate/internal/members"
+)
 
 // routes registers every route of the API; this is the one place to look for them.
 func (s *Server) routes() {
@@ -15,6 +19,24 @@ func (s *Server) routes() {
 	r.GET("/.well-known/authzen-configuration", s.handle(s.authzenConfiguration))
 
 	r.POST("/v1/data/*path", s.handle(s.data))
+
+	if s.opts.Members != nil {
+		s.admin(http.MethodPost, "/v1/workspaces", s.createWorkspace)
+		s.admin(http.MethodGet, "/v1/workspaces/:workspace/members", s.listMembers)
+		s.admin(http.MethodPost, "/v1/workspaces/:workspace/invitations", s.invite)
+		s.admin(http.MethodPost, "/v1/workspaces/:workspace/invitations/:user/accept", s.accept)
+		s.admin(http.MethodPost, "/v1/workspaces/:workspace/invitations/:user/resend",
+			s.memberChange((*members.Manager).Resend))
+		s.admin(http.MethodDelete, "/v1/workspaces/:workspace/invitations/:user",
+			s.memberDelete((*members.Manager).Withdraw))
+		s.admin(http.MethodPut, "/v1/workspaces/:workspace/members/:user/role", s.assignRole)
+		s.admin(http.MethodPost, "/v1/workspaces/:workspace/members/:user/block",
+			s.memberChange((*members.Manager).Block))
+		s.admin(http.MethodPost, "/v1/workspaces/:workspace/members/:user/unblock",
+			s.memberChange((*members.Manager).Unblock))
+		s.admin(http.MethodDelete, "/v1/workspaces/:workspace/members/:user",
+			s.memberDelete((*members.Manager).Remove))
+	}
 
 	r.GET("/healthz", s.handle(s.healthz))
 	r.GET("/readyz", s.handle(s.readyz))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rolegate/rolegate/internal/authz"
 	"github.com/rolegate/rolegate/internal/config"
+	"github.com/rolegate/rolegate/internal/members"
 	"github.com/rolegate/rolegate/internal/metrics"
 )
 
@@ -29,12 +30,17 @@ type Options struct {
 	Limits  config.Limits
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
+	// Members runs the membership API; nil leaves it out.
+	Members *members.Manager
+	// Auth authenticates the administrative routes; nil refuses every caller.
+	Auth Authenticator
 }
 
 // Server serves the HTTP API.
 type Server struct {
-	opts   Options
-	router *gin.Engine
+	opts        Options
+	router      *gin.Engine
+	adminRoutes []string
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
