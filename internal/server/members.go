@@ -60,8 +60,10 @@ func unauthenticated(message string, err error) *apiError {
 func user(c *ctx) (string, error) {
 	id, _ := c.MustGet(identityKey).(auth.Identity)
 	if id.Service || id.Subject == "" {
-		return "", &apiError{Status: http.StatusForbidden, Code: "user_required",
-			Message: "this route acts for a user: authenticate with the user's token"}
+		return "", &apiError{
+			Status: http.StatusForbidden, Code: "user_required",
+			Message: "this route acts for a user: authenticate with the user's token",
+		}
 	}
 	return id.Subject, nil
 }
@@ -106,8 +108,10 @@ func token(rev uint64) string { return strconv.FormatUint(rev, 10) }
 
 func (s *Server) createWorkspace(c *ctx) error {
 	if id, _ := c.MustGet(identityKey).(auth.Identity); !id.Service {
-		return &apiError{Status: http.StatusForbidden, Code: "service_required",
-			Message: "only the platform's back end (its service token) creates workspaces"}
+		return &apiError{
+			Status: http.StatusForbidden, Code: "service_required",
+			Message: "only the platform's back end (its service token) creates workspaces",
+		}
 	}
 	var req workspaceRequest
 	if err := s.readJSON(c, &req); err != nil {
@@ -164,8 +168,10 @@ func (s *Server) accept(c *ctx) error {
 		return err
 	}
 	if actor != c.Param("user") {
-		return &apiError{Status: http.StatusForbidden, Code: "not_invitee",
-			Message: "only the invited user accepts an invitation"}
+		return &apiError{
+			Status: http.StatusForbidden, Code: "not_invitee",
+			Message: "only the invited user accepts an invitation",
+		}
 	}
 	res, err := s.opts.Members.Accept(c.Request.Context(), actor, c.Param("workspace"))
 	return s.answerMembership(c, http.StatusOK, res, err)
