@@ -59,9 +59,12 @@ func TestRoundTrip(t *testing.T) {
 	requests := []authz.Request{
 		{
 			Subject: domain.Member("developer", membership.StatusActive), Action: "miniprogram:update",
-			Resource: authz.Resource{Workspace: domain.DeveloperHome, ID: domain.AssignedMP, Attributes: map[string]any{
-				"environment": "production", "approved": true, "published_miniprograms": 2.0,
-			}},
+			Resource: authz.Resource{
+				Workspace: domain.DeveloperHome, ID: domain.AssignedMP,
+				Attributes: map[string]any{
+					"environment": "production", "approved": true, "published_miniprograms": 2.0,
+				},
+			},
 		},
 		{Subject: "u-nobody", Action: "workspace:view", Resource: authz.Resource{Workspace: "dw-gone"}},
 	}
@@ -75,7 +78,8 @@ func TestRoundTrip(t *testing.T) {
 
 	entries, other, err := readAll(buf.String())
 	if err != nil || other != 0 || len(entries) != len(requests) {
-		t.Fatalf("read %d entries, %d other lines, error %v; want %d entries", len(entries), other, err, len(requests))
+		t.Fatalf("read %d entries, %d other lines, error %v; want %d entries",
+			len(entries), other, err, len(requests))
 	}
 	for i, e := range entries {
 		d := decisions[i]
@@ -108,7 +112,8 @@ func TestRecordsFailures(t *testing.T) {
 		t.Fatalf("read %d entries: %v", len(entries), err)
 	}
 	e := entries[0]
-	if e.Allow || !cmp.Equal(e.Reasons, []string{authz.CodeMembershipUnavailable}) || !strings.Contains(e.Error, "down") {
+	wantReasons := []string{authz.CodeMembershipUnavailable}
+	if e.Allow || !cmp.Equal(e.Reasons, wantReasons) || !strings.Contains(e.Error, "down") {
 		t.Fatalf("entry %+v; want a denial for membership_unavailable with its error", e)
 	}
 }

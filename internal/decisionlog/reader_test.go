@@ -17,6 +17,9 @@ const decisionLine = `{"time":"2025-03-14T15:09:26.535897932+01:00","level":"INF
 	`"type":"developer","tenant":"tw-alpha"},"memberships":[{"user":"u-dev","workspace":"dw-shop",` +
 	`"role":"developer","status":"active","miniprograms":["mp-1"]}]},"latency_ms":0.5}`
 
+// serviceLine is a line of the service's own log.
+const serviceLine = `{"time":"2025-03-14T15:09:26Z","level":"INFO","msg":"listening","addr":"127.0.0.1:8181"}`
+
 func TestReader(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -29,7 +32,7 @@ func TestReader(t *testing.T) {
 		{name: "one decision without a final newline", log: decisionLine, wantLines: []int{1}},
 		{
 			name:      "other lines skipped",
-			log:       "\n" + `{"msg":"listening","addr":"127.0.0.1:8181"}` + "\nplain text\n" + decisionLine + "\r\n[1,2]\n",
+			log:       "\n" + serviceLine + "\nplain text\n" + decisionLine + "\r\n[1,2]\n",
 			wantLines: []int{4},
 			wantOther: 4,
 		},
