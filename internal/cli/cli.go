@@ -52,6 +52,7 @@ func newRoot() *cobra.Command {
 		newMatrixCmd(),
 		newPolicyCmd(),
 		newBundleCmd(),
+		newReplayCmd(),
 	)
 	return root
 }

@@ -1,7 +1,7 @@
-// Package decisionlog writes the decision log: one JSON line per decision, a stream
-// apart from the service's own log. Each line holds the request, the facts the policy
-// was given, the evaluation time and the answer, so that a decision can be replayed
-// against another policy.
+// Package decisionlog writes the decision log, one JSON line per decision on a stream
+// apart from the service's own log, and reads it back. Each line holds the request,
+// the facts the policy was given, the evaluation time and the answer, so that a
+// decision can be replayed against another policy.
 package decisionlog
 
 import (
