@@ -1,0 +1,243 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/rolegate/rolegate/internal/auth"
+	"github.com/rolegate/rolegate/internal/auth/authtest"
+)
+
+const (
+	issuer   = "https://id.example.test"
+	audience = "rolegate"
+)
+
+func verifier(t *testing.T, keys []auth.KeyConfig) *auth.JWTVerifier {
+	t.Helper()
+	v, err := auth.NewJWTVerifier(auth.JWTConfig{Issuer: issuer, Audience: audience, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// with returns valid claims changed by the edits; a nil value removes a claim.
+func with(edits map[string]any) map[string]any {
+	c := authtest.Claims("u-ann", issuer, audience)
+	for k, v := range edits {
+		if v == nil {
+			delete(c, k)
+			continue
+		}
+		c[k] = v
+	}
+	return c
+}
+
+func TestVerify(t *testing.T) {
+	k := authtest.NewKeys(t)
+	v := verifier(t, []auth.KeyConfig{
+		{Algorithm: auth.RS256, File: k.RSAFile, ID: "rsa-1"},
+		{Algorithm: auth.ES256, File: k.ECFile},
+		{Algorithm: auth.HS256, File: k.SecretFile},
+	})
+	rs := map[string]any{"alg": "RS256", "typ": "JWT", "kid": "rsa-1"}
+	es := map[string]any{"alg": "ES256"}
+	hs := map[string]any{"alg": "HS256"}
+	rsaPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: mustPKIX(t, k)})
+	now := time.Now()
+	tests := []struct {
+		name   string
+		token  string
+		wantIs error // nil: valid
+	}{
+		{"RS256", authtest.Sign(t, rs, with(nil), k.RSA), nil},
+		{"RS256 without kid", authtest.Sign(t, map[string]any{"alg": "RS256"}, with(nil), k.RSA), nil},
+		{"ES256", authtest.Sign(t, es, with(nil), k.EC), nil},
+		{"HS256", authtest.Sign(t, hs, with(nil), k.Secret), nil},
+		{"audience in a list", authtest.Sign(t, rs, with(map[string]any{"aud": []string{"x", audience}}), k.RSA), nil},
+		{"expired within the leeway", authtest.Sign(t, rs, with(map[string]any{"exp": now.Add(-10 * time.Second).Unix()}), k.RSA), nil},
+		{"expired", authtest.Sign(t, rs, with(map[string]any{"exp": now.Add(-2 * time.Minute).Unix()}), k.RSA), jwt.TokenExpiredError()},
+		{"not yet valid", authtest.Sign(t, rs, with(map[string]any{"nbf": now.Add(2 * time.Minute).Unix()}), k.RSA), jwt.TokenNotYetValidError()},
+		{"issued in the future", authtest.Sign(t, rs, with(map[string]any{"iat": now.Add(2 * time.Minute).Unix()}), k.RSA), jwt.InvalidIssuedAtError()},
+		{"no expiry", authtest.Sign(t, rs, with(map[string]any{"exp": nil}), k.RSA), jwt.MissingRequiredClaimError()},
+		{"wrong issuer", authtest.Sign(t, rs, with(map[string]any{"iss": "https://evil.test"}), k.RSA), jwt.InvalidIssuerError()},
+		{"no issuer", authtest.Sign(t, rs, with(map[string]any{"iss": nil}), k.RSA), jwt.InvalidIssuerError()},
+		{"wrong audience", authtest.Sign(t, rs, with(map[string]any{"aud": "other"}), k.RSA), jwt.InvalidAudienceError()},
+		{"no subject", authtest.Sign(t, rs, with(map[string]any{"sub": nil}), k.RSA), auth.ErrInvalidCredential},
+		{"empty subject", authtest.Sign(t, rs, with(map[string]any{"sub": ""}), k.RSA), auth.ErrInvalidCredential},
+		{"wrong key", authtest.Sign(t, rs, with(nil), k.OtherRSA), auth.ErrInvalidCredential},
+		{"wrong kid", authtest.Sign(t, map[string]any{"alg": "RS256", "kid": "rsa-2"}, with(nil), k.RSA), auth.ErrInvalidCredential},
+		{"alg none", authtest.Sign(t, map[string]any{"alg": "none"}, with(nil), nil), auth.ErrInvalidCredential},
+		{"alg none with a signature", swapHeader(t, authtest.Sign(t, rs, with(nil), k.RSA), map[string]any{"alg": "none"}), auth.ErrInvalidCredential},
+		{"alg None", authtest.Sign(t, map[string]any{"alg": "None"}, with(nil), nil), auth.ErrInvalidCredential},
+		{"no alg", authtest.Sign(t, map[string]any{"typ": "JWT"}, with(nil), nil), auth.ErrInvalidCredential},
+		{"RS512 not allowed", authtest.Sign(t, map[string]any{"alg": "RS512"}, with(nil), k.RSA), auth.ErrInvalidCredential},
+		{"HS256 with the RSA public key as secret", authtest.Sign(t, hs, with(nil), rsaPEM), auth.ErrInvalidCredential},
+		{"ES256 header on an RS256 signature", swapHeader(t, authtest.Sign(t, rs, with(nil), k.RSA), es), auth.ErrInvalidCredential},
+		{"crit header", authtest.Sign(t, map[string]any{"alg": "RS256", "crit": []string{"exp"}, "exp": 1}, with(nil), k.RSA), auth.ErrInvalidCredential},
+		{"tampered payload", swapClaims(t, authtest.Sign(t, rs, with(nil), k.RSA), with(map[string]any{"sub": "u-root"})), auth.ErrInvalidCredential},
+		{"not a JWS", "abc.def", auth.ErrInvalidCredential},
+		{"JSON serialization", `{"payload":"e30","signatures":[]}`, auth.ErrInvalidCredential},
+		{"too long", strings.Repeat("a", auth.MaxTokenBytes) + "..", auth.ErrInvalidCredential},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, err := v.Verify(context.Background(), tt.token)
+			if tt.wantIs == nil {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if id.Subject != "u-ann" || id.Service || id.Claims["iss"] != issuer {
+					t.Fatalf("identity = %+v", id)
+				}
+				return
+			}
+			if !errors.Is(err, auth.ErrInvalidCredential) || !errors.Is(err, tt.wantIs) {
+				t.Fatalf("error = %v, want one wrapping ErrInvalidCredential and %v", err, tt.wantIs)
+			}
+			if id.Subject != "" {
+				t.Fatalf("an invalid token gave subject %q", id.Subject)
+			}
+		})
+	}
+}
+
+func TestVerifyErrorsNeverCarryTheToken(t *testing.T) {
+	k := authtest.NewKeys(t)
+	v := verifier(t, []auth.KeyConfig{{Algorithm: auth.RS256, File: k.RSAFile}})
+	token := authtest.Sign(t, map[string]any{"alg": "RS256"}, with(nil), k.OtherRSA)
+	_, err := v.Verify(context.Background(), token)
+	if err == nil {
+		t.Fatal("a token signed by another key verified")
+	}
+	for _, part := range strings.Split(token, ".") {
+		if strings.Contains(err.Error(), part) {
+			t.Fatalf("error %q contains part of the token", err)
+		}
+	}
+}
+
+func TestJWKS(t *testing.T) {
+	k := authtest.NewKeys(t)
+	jwks := k.Write(t, "jwks.json", []byte(`{"keys": [
+		`+jwkRSA(k, "rsa-1", `"alg": "RS256", "use": "sig",`)+`,
+		`+jwkRSA(k, "enc-1", `"use": "enc",`)+`,
+		{"kty": "oct", "kid": "hs-1", "k": "`+b64(k.Secret)+`"}
+	]}`))
+	v, err := auth.NewJWTVerifier(auth.JWTConfig{Issuer: issuer, Audience: audience, JWKSFile: jwks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		header map[string]any
+		key    any
+		ok     bool
+	}{
+		{"RSA key by kid", map[string]any{"alg": "RS256", "kid": "rsa-1"}, k.RSA, true},
+		{"oct key, alg inferred", map[string]any{"alg": "HS256", "kid": "hs-1"}, k.Secret, true},
+		{"kid of another key", map[string]any{"alg": "RS256", "kid": "hs-1"}, k.RSA, false},
+		{"encryption key", map[string]any{"alg": "RS256", "kid": "enc-1"}, k.RSA, false},
+		{"wrong key", map[string]any{"alg": "RS256", "kid": "rsa-1"}, k.OtherRSA, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := v.Verify(context.Background(), authtest.Sign(t, tt.header, with(nil), tt.key))
+			if (err == nil) != tt.ok {
+				t.Fatalf("error = %v, want ok = %v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestBearerToken(t *testing.T) {
+	tests := []struct {
+		name   string
+		values []string
+		want   string
+		wantIs error
+	}{
+		{"bearer", []string{"Bearer abc.def.ghi"}, "abc.def.ghi", nil},
+		{"scheme is case-insensitive", []string{"bearer abc"}, "abc", nil},
+		{"no header", nil, "", auth.ErrNoCredential},
+		{"repeated", []string{"Bearer a", "Bearer b"}, "", auth.ErrInvalidCredential},
+		{"merged", []string{"Bearer a, Bearer b"}, "", auth.ErrInvalidCredential},
+		{"basic", []string{"Basic dTpw"}, "", auth.ErrInvalidCredential},
+		{"no token", []string{"Bearer "}, "", auth.ErrInvalidCredential},
+		{"no space", []string{"Bearerabc"}, "", auth.ErrInvalidCredential},
+		{"two spaces", []string{"Bearer  abc"}, "", auth.ErrInvalidCredential},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := auth.BearerToken(tt.values)
+			if !errors.Is(err, tt.wantIs) || (tt.wantIs == nil && err != nil) {
+				t.Fatalf("error = %v, want %v", err, tt.wantIs)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Fatalf("token (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func mustPKIX(t *testing.T, k *authtest.Keys) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(&k.RSA.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// swapHeader replaces a compact JWS's header, keeping its payload and signature.
+func swapHeader(t *testing.T, token string, header map[string]any) string {
+	t.Helper()
+	parts := strings.SplitN(token, ".", 3)
+	return authtest.Encode(t, header) + "." + parts[1] + "." + parts[2]
+}
+
+// swapClaims replaces a compact JWS's payload, keeping its header and signature.
+func swapClaims(t *testing.T, token string, claims map[string]any) string {
+	t.Helper()
+	parts := strings.SplitN(token, ".", 3)
+	return parts[0] + "." + authtest.Encode(t, claims) + "." + parts[2]
+}
+
+// jwkRSA returns the public half of the test's RSA key as a JWK with extra members.
+func jwkRSA(k *authtest.Keys, kid, extra string) string {
+	pub := k.RSA.PublicKey
+	return fmt.Sprintf(`{"kty": "RSA", "kid": %q, %s "n": %q, "e": %q}`,
+		kid, extra, b64(pub.N.Bytes()), b64(big.NewInt(int64(pub.E)).Bytes()))
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// TestAlgorithmConfusion holds the classic attack: a verifier with only an RSA public
+// key, and a token that names HS256 and uses that public key, as published, as the
+// HMAC secret.
+func TestAlgorithmConfusion(t *testing.T) {
+	k := authtest.NewKeys(t)
+	v := verifier(t, []auth.KeyConfig{{Algorithm: auth.RS256, File: k.RSAFile}})
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: mustPKIX(t, k)})
+	for name, secret := range map[string][]byte{"PEM": pemBytes, "DER": mustPKIX(t, k)} {
+		t.Run(name, func(t *testing.T) {
+			token := authtest.Sign(t, map[string]any{"alg": "HS256"}, with(nil), secret)
+			if _, err := v.Verify(context.Background(), token); !errors.Is(err, auth.ErrInvalidCredential) {
+				t.Fatalf("error = %v, want ErrInvalidCredential", err)
+			}
+		})
+	}
+}
