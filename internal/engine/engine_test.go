@@ -92,8 +92,9 @@ roles := {"r": {"title": "R", "workspace_type": "shop", "grants": {"c:d": "own"}
 			wantErr: "match the same requests",
 		},
 		{
-			name:    "gateway check of an unknown operation",
-			replace: routesWith(`"GET /api/workspaces/{workspace}": "workspace:view"`, `"workspace:view": "workspace:peek"`),
+			name: "gateway check of an unknown operation",
+			replace: routesWith(`"GET /api/workspaces/{workspace}": "workspace:view"`,
+				`"workspace:view": "workspace:peek"`),
 			wantErr: `unknown operation "workspace:peek"`,
 		},
 	}

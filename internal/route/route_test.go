@@ -14,7 +14,10 @@ var small = []route.Route{
 	{Method: "GET", Template: "/api/workspaces/{workspace}/apps/{id}", Operation: "app:view"},
 	{Method: "DELETE", Template: "/api/workspaces/{workspace}/apps/{id}", Operation: "app:delete"},
 	{Method: "GET", Template: "/api/workspaces/{workspace}/apps/{id}/versions/{version}", Operation: "version:view"},
-	{Method: "POST", Template: "/api/workspaces/{workspace}/approvals/{request}/approve", Operation: "approval:approve", Check: "approval:list"},
+	{
+		Method: "POST", Template: "/api/workspaces/{workspace}/approvals/{request}/approve",
+		Operation: "approval:approve", Check: "approval:list",
+	},
 	// A literal and a parameter at the same position: matching must backtrack.
 	{Method: "GET", Template: "/api/workspaces/{workspace}/apps/{id}/stats", Operation: "app:stats"},
 	{Method: "GET", Template: "/api/workspaces/{workspace}/apps-archive/x", Operation: "archive:view"},
