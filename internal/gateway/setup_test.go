@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rolegate/rolegate/internal/auth"
 	"github.com/rolegate/rolegate/internal/auth/authtest"
@@ -54,10 +55,15 @@ func newFixture(t testing.TB, edit func(*gateway.Config), store membership.Reade
 		store = memory.New(data)
 	}
 	keys := authtest.NewKeys(t)
-	cfg := gateway.Config{JWT: auth.JWTConfig{
-		Issuer: issuer, Audience: audience,
-		Keys: []auth.KeyConfig{{Algorithm: auth.RS256, File: keys.RSAFile}},
-	}}
+	cfg := gateway.Config{
+		JWT: auth.JWTConfig{
+			Issuer: issuer, Audience: audience,
+			Keys: []auth.KeyConfig{{Algorithm: auth.RS256, File: keys.RSAFile}},
+		},
+		// Far above the default: a loaded machine running -race must not turn a
+		// decision these tests compare into a timeout. Timeouts have their own test.
+		Timeout: 5 * time.Second,
+	}
 	if edit != nil {
 		edit(&cfg)
 	}
