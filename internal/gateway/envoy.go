@@ -39,7 +39,7 @@ func envoyResponse(res *Result, r Response) *authv3.CheckResponse {
 		code = codes.Unauthenticated
 	}
 	return &authv3.CheckResponse{
-		Status: &rpcstatus.Status{Code: int32(code), Message: res.Reasons[0].Code},
+		Status: &rpcstatus.Status{Code: int32(code), Message: res.firstReason().Code},
 		HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
 			Status:  &typev3.HttpStatus{Code: typev3.StatusCode(r.Status)},
 			Headers: headerOptions(r.Header),

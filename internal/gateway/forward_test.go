@@ -128,3 +128,27 @@ func TestForwardAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestDenialsListEveryReason checks that a denial's body carries all the policy's
+// reasons, not just the first.
+func TestDenialsListEveryReason(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	res, resp := f.gw.ForwardAuth(context.Background(), "GET", gateway.ForwardAuthPath, http.Header{
+		"Authorization":     {"Bearer " + f.token(t, "u-ann")},
+		"X-Original-Method": {"GET"},
+		"X-Original-Uri":    {"/api/developer-workspaces/dw-books"},
+	})
+	want := `{"allow":false,"reasons":[` +
+		`{"code":"no_membership","message":"u-ann has no membership in dw-books or in its tenant tw-beta"},` +
+		`{"code":"other_tenant","message":"workspace_admin of tw-alpha reaches only the merchants of tw-alpha,` +
+		` and dw-books belongs to tw-beta"}]}`
+	if len(res.Reasons) != 2 || string(resp.Body) != want {
+		t.Fatalf("body = %s\nwant %s", resp.Body, want)
+	}
+}
+
+func TestNewNeedsAnEngineAndAService(t *testing.T) {
+	if _, err := gateway.New(gateway.Config{TrustedSubjectHeader: "X-User"}, nil, nil, nil); err == nil {
+		t.Fatal("a gateway without an engine was built")
+	}
+}

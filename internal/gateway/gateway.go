@@ -91,8 +91,15 @@ type Gateway struct {
 }
 
 // New validates the configuration (after filling defaults) and loads the JWT keys.
-// Routes come from the engine's active policy at each check.
+// Routes come from the engine's active policy at each check; e and s are required, and
+// a nil log discards.
 func New(cfg Config, e *engine.Engine, s *authz.Service, log *slog.Logger) (*Gateway, error) {
+	if e == nil || s == nil {
+		return nil, errors.New("gateway: an engine and a decision service are required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("gateway config: %w", err)
@@ -217,4 +224,21 @@ func (g *Gateway) timedOut(res Result, err error) Result {
 
 func reasons(code, message string) []engine.Reason {
 	return []engine.Reason{{Code: code, Message: message}}
+}
+
+// firstReason is the reason an answer names; a result without one (which the
+// service never gives) still answers with a code.
+func (r *Result) firstReason() engine.Reason {
+	if len(r.Reasons) == 0 {
+		return engine.Reason{Code: "not_granted", Message: "no reason was given"}
+	}
+	return r.Reasons[0]
+}
+
+// allReasons are the reasons an answer lists; never empty.
+func (r *Result) allReasons() []engine.Reason {
+	if len(r.Reasons) == 0 {
+		return []engine.Reason{r.firstReason()}
+	}
+	return r.Reasons
 }

@@ -57,13 +57,13 @@ func (g *Gateway) Respond(res *Result) Response {
 		r.Header.Set(g.cfg.SubjectHeader, res.Subject)
 		return r
 	case http.StatusUnauthorized:
-		r.Body = marshal(errorBody{Error: res.Reasons[0]})
+		r.Body = marshal(errorBody{Error: res.firstReason()})
 		r.Header.Set("WWW-Authenticate", `Bearer realm="rolegate"`)
 	default:
 		if res.Outcome == Invalid {
-			r.Body = marshal(errorBody{Error: res.Reasons[0]})
+			r.Body = marshal(errorBody{Error: res.firstReason()})
 		} else {
-			r.Body = marshal(decisionBody{Reasons: res.Reasons})
+			r.Body = marshal(decisionBody{Reasons: res.allReasons()})
 		}
 	}
 	r.Header.Set("Content-Type", "application/json")

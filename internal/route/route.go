@@ -38,7 +38,7 @@ type Route struct {
 	params []string // by segment index; "" for a literal
 }
 
-// Param returns the index of the segment that holds the parameter, or -1.
+// paramIndex returns the index of the segment that holds the parameter, or -1.
 func (r *Route) paramIndex(name string) int {
 	return slices.Index(r.params, name)
 }
