@@ -205,3 +205,38 @@ func TestEnvoyHealth(t *testing.T) {
 		t.Fatalf("health = %v, %v", resp, err)
 	}
 }
+
+// TestEnvoyServeStopsGracefully stops the server while a check is in flight: the
+// check still gets its answer, and Serve returns nil.
+func TestEnvoyServeStopsGracefully(t *testing.T) {
+	f := newFixture(t, func(c *gateway.Config) { c.Timeout = 300 * time.Millisecond }, slowStore{})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- gateway.NewEnvoyServer(f.gw, slog.New(slog.DiscardHandler)).Serve(ctx, lis)
+	}()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req := checkRequest("GET", "/api/workspaces/dw-shop",
+		map[string]string{"authorization": "Bearer " + f.token(t, "u-dana")})
+	answered := make(chan *authv3.CheckResponse, 1)
+	go func() {
+		resp, _ := authv3.NewAuthorizationClient(conn).Check(context.Background(), req)
+		answered <- resp
+	}()
+	time.Sleep(100 * time.Millisecond) // the check is waiting on the store
+	cancel()
+	if resp := <-answered; codes.Code(resp.GetStatus().GetCode()) != codes.PermissionDenied {
+		t.Fatalf("the check in flight got %v, want its denial (timeout)", resp.GetStatus())
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
