@@ -132,7 +132,7 @@ func (g *Gateway) Check(ctx context.Context, req *Request) Result {
 
 func (g *Gateway) check(ctx context.Context, req *Request) Result {
 	if !validMethod(req.Method) {
-		return refuse(Invalid, CodeInvalidRequest, fmt.Errorf("the method %q is not an HTTP method", req.Method))
+		return refuse(Invalid, CodeInvalidRequest, errBadMethod(req.Method))
 	}
 	path, err := requestPath(req.URI)
 	if err != nil {
@@ -186,6 +186,14 @@ const maxMethodBytes = 32
 
 // validMethod reports whether m is an HTTP method (a token) of sensible length.
 func validMethod(m string) bool { return len(m) <= maxMethodBytes && headerName(m) }
+
+// errBadMethod says what is wrong with a method without repeating a long one.
+func errBadMethod(m string) error {
+	if len(m) > maxMethodBytes {
+		return fmt.Errorf("the method is longer than %d bytes", maxMethodBytes)
+	}
+	return fmt.Errorf("the method %q is not an HTTP method", m)
+}
 
 // requestPath returns the canonical path of a request target.
 func requestPath(uri string) (string, error) {
