@@ -244,3 +244,30 @@ func TestAlgorithmConfusion(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkVerify measures the verification of one token per algorithm.
+func BenchmarkVerify(b *testing.B) {
+	k := authtest.NewKeys(b)
+	v, err := auth.NewJWTVerifier(auth.JWTConfig{Issuer: issuer, Audience: audience, Keys: []auth.KeyConfig{
+		{Algorithm: auth.RS256, File: k.RSAFile},
+		{Algorithm: auth.ES256, File: k.ECFile},
+		{Algorithm: auth.HS256, File: k.SecretFile},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		alg string
+		key any
+	}{{"RS256", k.RSA}, {"ES256", k.EC}, {"HS256", k.Secret}} {
+		token := authtest.Sign(b, map[string]any{"alg": tc.alg}, authtest.Claims("u-ann", issuer, audience), tc.key)
+		b.Run(tc.alg, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(context.Background(), token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
