@@ -19,8 +19,9 @@ const (
 )
 
 // ForwardAuth answers a check from the HTTP forward-auth family, given the method,
-// request target and headers of the request rolegate received. It works out the
-// original request:
+// request target (http.Request.RequestURI: still encoded, query included; not
+// URL.Path) and headers of the request rolegate received. It works out the original
+// request:
 //
 //   - Envoy ext_authz in HTTP mode: the target is under Config.EnvoyPathPrefix;
 //     the original method is the request's own and the original target follows the

@@ -41,6 +41,7 @@ const (
 	Invalid
 )
 
+// String returns the outcome's name for logs: allow, deny, unauthenticated, invalid.
 func (o Outcome) String() string {
 	switch o {
 	case Allow:
