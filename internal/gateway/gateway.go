@@ -139,6 +139,10 @@ func (g *Gateway) check(ctx context.Context, req *Request) Result {
 	if err != nil {
 		return refuse(Invalid, CodeInvalidPath, err)
 	}
+	if name := methodOverride(req.Header); name != "" {
+		return refuse(Invalid, CodeInvalidRequest,
+			fmt.Errorf("the %s header is refused: the back end could act on another method", name))
+	}
 	subject, err := g.subject(ctx, req.Header)
 	if err != nil {
 		return identityFailure(err)
@@ -194,6 +198,22 @@ func errBadMethod(m string) error {
 		return fmt.Errorf("the method is longer than %d bytes", maxMethodBytes)
 	}
 	return fmt.Errorf("the method %q is not an HTTP method", m)
+}
+
+// methodOverrideHeaders make some frameworks act on a method other than the request's.
+var methodOverrideHeaders = []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
+
+// methodOverride returns the name of a method-override header the request carries.
+func methodOverride(h Header) string {
+	if h == nil {
+		return ""
+	}
+	for _, name := range methodOverrideHeaders {
+		if len(h.Values(name)) > 0 {
+			return name
+		}
+	}
+	return ""
 }
 
 // requestPath returns the canonical path of a request target.

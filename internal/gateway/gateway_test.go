@@ -152,6 +152,15 @@ func TestCheck(t *testing.T) {
 			outcome{"invalid", 403, "", "", "invalid_path"},
 		},
 		{
+			"method override", "",
+			http.Header{
+				"Authorization":          {"Bearer " + f.token(t, "u-dev")},
+				"X-Http-Method-Override": {"DELETE"},
+			},
+			"GET", "/api/workspaces/dw-shop/miniprograms/mp-2",
+			outcome{"invalid", 403, "", "", "invalid_request"},
+		},
+		{
 			"no method", "u-dev", nil, "", "/api/workspaces/dw-shop",
 			outcome{"invalid", 403, "", "", "invalid_request"},
 		},
