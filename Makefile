@@ -41,6 +41,21 @@ policy-test: ## Run the Rego tests with coverage (fails under 95 %)
 policy-check: ## Compile the policies strictly and check opa fmt
 	$(GO) run ./cmd/rolegate policy check policies
 
+# Fuzz targets as package:Target; make fuzz runs each for FUZZTIME.
+FUZZ_TARGETS := ./internal/gateway:FuzzCanonicalPath ./internal/route:FuzzMatch
+FUZZTIME     ?= 30s
+# Minimising each new input may take up to 60 s by default; keep the time for fuzzing.
+FUZZMINTIME  ?= 2s
+
+.PHONY: fuzz
+fuzz: ## Fuzz path canonicalisation and route matching, FUZZTIME each (default 30s)
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) \
+			-fuzzminimizetime $(FUZZMINTIME) $$pkg || exit 1; \
+	done
+
 .PHONY: matrix
 matrix: ## Regenerate docs/permissions.md from the policy
 	$(GO) run ./cmd/rolegate matrix > docs/permissions.md

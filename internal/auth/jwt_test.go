@@ -53,45 +53,48 @@ func TestVerify(t *testing.T) {
 		{Algorithm: auth.ES256, File: k.ECFile},
 		{Algorithm: auth.HS256, File: k.SecretFile},
 	})
-	rs := map[string]any{"alg": "RS256", "typ": "JWT", "kid": "rsa-1"}
-	es := map[string]any{"alg": "ES256"}
-	hs := map[string]any{"alg": "HS256"}
+	type claims = map[string]any
+	rs := claims{"alg": "RS256", "typ": "JWT", "kid": "rsa-1"}
+	es, hs := claims{"alg": "ES256"}, claims{"alg": "HS256"}
 	rsaPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: mustPKIX(t, k)})
-	now := time.Now()
+	sign := func(header, edits claims, key any) string { return authtest.Sign(t, header, with(edits), key) }
+	valid := sign(rs, nil, k.RSA)
+	at := func(claim string, d time.Duration) claims { return claims{claim: time.Now().Add(d).Unix()} }
+	invalid := auth.ErrInvalidCredential
 	tests := []struct {
 		name   string
 		token  string
 		wantIs error // nil: valid
 	}{
-		{"RS256", authtest.Sign(t, rs, with(nil), k.RSA), nil},
-		{"RS256 without kid", authtest.Sign(t, map[string]any{"alg": "RS256"}, with(nil), k.RSA), nil},
-		{"ES256", authtest.Sign(t, es, with(nil), k.EC), nil},
-		{"HS256", authtest.Sign(t, hs, with(nil), k.Secret), nil},
-		{"audience in a list", authtest.Sign(t, rs, with(map[string]any{"aud": []string{"x", audience}}), k.RSA), nil},
-		{"expired within the leeway", authtest.Sign(t, rs, with(map[string]any{"exp": now.Add(-10 * time.Second).Unix()}), k.RSA), nil},
-		{"expired", authtest.Sign(t, rs, with(map[string]any{"exp": now.Add(-2 * time.Minute).Unix()}), k.RSA), jwt.TokenExpiredError()},
-		{"not yet valid", authtest.Sign(t, rs, with(map[string]any{"nbf": now.Add(2 * time.Minute).Unix()}), k.RSA), jwt.TokenNotYetValidError()},
-		{"issued in the future", authtest.Sign(t, rs, with(map[string]any{"iat": now.Add(2 * time.Minute).Unix()}), k.RSA), jwt.InvalidIssuedAtError()},
-		{"no expiry", authtest.Sign(t, rs, with(map[string]any{"exp": nil}), k.RSA), jwt.MissingRequiredClaimError()},
-		{"wrong issuer", authtest.Sign(t, rs, with(map[string]any{"iss": "https://evil.test"}), k.RSA), jwt.InvalidIssuerError()},
-		{"no issuer", authtest.Sign(t, rs, with(map[string]any{"iss": nil}), k.RSA), jwt.InvalidIssuerError()},
-		{"wrong audience", authtest.Sign(t, rs, with(map[string]any{"aud": "other"}), k.RSA), jwt.InvalidAudienceError()},
-		{"no subject", authtest.Sign(t, rs, with(map[string]any{"sub": nil}), k.RSA), auth.ErrInvalidCredential},
-		{"empty subject", authtest.Sign(t, rs, with(map[string]any{"sub": ""}), k.RSA), auth.ErrInvalidCredential},
-		{"wrong key", authtest.Sign(t, rs, with(nil), k.OtherRSA), auth.ErrInvalidCredential},
-		{"wrong kid", authtest.Sign(t, map[string]any{"alg": "RS256", "kid": "rsa-2"}, with(nil), k.RSA), auth.ErrInvalidCredential},
-		{"alg none", authtest.Sign(t, map[string]any{"alg": "none"}, with(nil), nil), auth.ErrInvalidCredential},
-		{"alg none with a signature", swapHeader(t, authtest.Sign(t, rs, with(nil), k.RSA), map[string]any{"alg": "none"}), auth.ErrInvalidCredential},
-		{"alg None", authtest.Sign(t, map[string]any{"alg": "None"}, with(nil), nil), auth.ErrInvalidCredential},
-		{"no alg", authtest.Sign(t, map[string]any{"typ": "JWT"}, with(nil), nil), auth.ErrInvalidCredential},
-		{"RS512 not allowed", authtest.Sign(t, map[string]any{"alg": "RS512"}, with(nil), k.RSA), auth.ErrInvalidCredential},
-		{"HS256 with the RSA public key as secret", authtest.Sign(t, hs, with(nil), rsaPEM), auth.ErrInvalidCredential},
-		{"ES256 header on an RS256 signature", swapHeader(t, authtest.Sign(t, rs, with(nil), k.RSA), es), auth.ErrInvalidCredential},
-		{"crit header", authtest.Sign(t, map[string]any{"alg": "RS256", "crit": []string{"exp"}, "exp": 1}, with(nil), k.RSA), auth.ErrInvalidCredential},
-		{"tampered payload", swapClaims(t, authtest.Sign(t, rs, with(nil), k.RSA), with(map[string]any{"sub": "u-root"})), auth.ErrInvalidCredential},
-		{"not a JWS", "abc.def", auth.ErrInvalidCredential},
-		{"JSON serialization", `{"payload":"e30","signatures":[]}`, auth.ErrInvalidCredential},
-		{"too long", strings.Repeat("a", auth.MaxTokenBytes) + "..", auth.ErrInvalidCredential},
+		{"RS256", valid, nil},
+		{"RS256 without kid", sign(claims{"alg": "RS256"}, nil, k.RSA), nil},
+		{"ES256", sign(es, nil, k.EC), nil},
+		{"HS256", sign(hs, nil, k.Secret), nil},
+		{"audience in a list", sign(rs, claims{"aud": []string{"x", audience}}, k.RSA), nil},
+		{"expired within the leeway", sign(rs, at("exp", -10*time.Second), k.RSA), nil},
+		{"expired", sign(rs, at("exp", -2*time.Minute), k.RSA), jwt.TokenExpiredError()},
+		{"not yet valid", sign(rs, at("nbf", 2*time.Minute), k.RSA), jwt.TokenNotYetValidError()},
+		{"issued in the future", sign(rs, at("iat", 2*time.Minute), k.RSA), jwt.InvalidIssuedAtError()},
+		{"no expiry", sign(rs, claims{"exp": nil}, k.RSA), jwt.MissingRequiredClaimError()},
+		{"wrong issuer", sign(rs, claims{"iss": "https://evil.test"}, k.RSA), jwt.InvalidIssuerError()},
+		{"no issuer", sign(rs, claims{"iss": nil}, k.RSA), jwt.InvalidIssuerError()},
+		{"wrong audience", sign(rs, claims{"aud": "other"}, k.RSA), jwt.InvalidAudienceError()},
+		{"no subject", sign(rs, claims{"sub": nil}, k.RSA), invalid},
+		{"empty subject", sign(rs, claims{"sub": ""}, k.RSA), invalid},
+		{"wrong key", sign(rs, nil, k.OtherRSA), invalid},
+		{"wrong kid", sign(claims{"alg": "RS256", "kid": "rsa-2"}, nil, k.RSA), invalid},
+		{"alg none", sign(claims{"alg": "none"}, nil, nil), invalid},
+		{"alg none with a signature", swapHeader(t, valid, claims{"alg": "none"}), invalid},
+		{"alg None", sign(claims{"alg": "None"}, nil, nil), invalid},
+		{"no alg", sign(claims{"typ": "JWT"}, nil, nil), invalid},
+		{"RS512 not allowed", sign(claims{"alg": "RS512"}, nil, k.RSA), invalid},
+		{"HS256 with the RSA public key as secret", sign(hs, nil, rsaPEM), invalid},
+		{"ES256 header on an RS256 signature", swapHeader(t, valid, es), invalid},
+		{"crit header", sign(claims{"alg": "RS256", "crit": []string{"exp"}, "exp": 1}, nil, k.RSA), invalid},
+		{"tampered payload", swapClaims(t, valid, with(claims{"sub": "u-root"})), invalid},
+		{"not a JWS", "abc.def", invalid},
+		{"JSON serialization", `{"payload":"e30","signatures":[]}`, invalid},
+		{"too long", strings.Repeat("a", auth.MaxTokenBytes) + "..", invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,6 +240,33 @@ func TestAlgorithmConfusion(t *testing.T) {
 			token := authtest.Sign(t, map[string]any{"alg": "HS256"}, with(nil), secret)
 			if _, err := v.Verify(context.Background(), token); !errors.Is(err, auth.ErrInvalidCredential) {
 				t.Fatalf("error = %v, want ErrInvalidCredential", err)
+			}
+		})
+	}
+}
+
+// BenchmarkVerify measures the verification of one token per algorithm.
+func BenchmarkVerify(b *testing.B) {
+	k := authtest.NewKeys(b)
+	v, err := auth.NewJWTVerifier(auth.JWTConfig{Issuer: issuer, Audience: audience, Keys: []auth.KeyConfig{
+		{Algorithm: auth.RS256, File: k.RSAFile},
+		{Algorithm: auth.ES256, File: k.ECFile},
+		{Algorithm: auth.HS256, File: k.SecretFile},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		alg string
+		key any
+	}{{"RS256", k.RSA}, {"ES256", k.EC}, {"HS256", k.Secret}} {
+		token := authtest.Sign(b, map[string]any{"alg": tc.alg}, authtest.Claims("u-ann", issuer, audience), tc.key)
+		b.Run(tc.alg, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(context.Background(), token); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/rolegate/rolegate/internal/route"
 )
 
 // DecisionRule is the rule that answers a decision, as a data path.
@@ -28,6 +30,7 @@ const (
 type Policy struct {
 	revision string
 	model    *Model
+	routes   *route.Table
 	compiler *ast.Compiler
 	store    storage.Store
 	decision rego.PreparedEvalQuery
@@ -48,7 +51,8 @@ func WithDecisionCache(size int) CompileOption {
 }
 
 // Compile compiles the bundle's policy (test modules excluded), prepares its queries
-// and reads its role model. Any failure is an error and no Policy is returned.
+// and reads its role model and route table. Any failure is an error and no Policy is
+// returned.
 func Compile(ctx context.Context, b *opabundle.Bundle, opts ...CompileOption) (*Policy, error) {
 	o := compileOptions{cacheSize: DefaultDecisionCacheSize}
 	for _, opt := range opts {
@@ -79,6 +83,9 @@ func Compile(ctx context.Context, b *opabundle.Bundle, opts ...CompileOption) (*
 	if p.model, err = p.readModel(ctx); err != nil {
 		return nil, err
 	}
+	if p.routes, err = p.readRoutes(ctx); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -99,6 +106,10 @@ func (p *Policy) Revision() string { return p.revision }
 
 // Model returns the roles and operations the policy declares.
 func (p *Policy) Model() *Model { return p.model }
+
+// Routes returns the policy's route table (rolegate.routes), compiled for matching;
+// it is empty when the policy has none.
+func (p *Policy) Routes() *route.Table { return p.routes }
 
 // Engine holds the active policy. Activating a new one is a single atomic step:
 // a decision that already took the old policy finishes on it.

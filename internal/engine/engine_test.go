@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/google/go-cmp/cmp"
 	opabundle "github.com/open-policy-agent/opa/v1/bundle"
 
 	"github.com/rolegate/rolegate/internal/engine"
@@ -80,6 +81,28 @@ roles := {"r": {"title": "R", "workspace_type": "shop", "grants": {"c:d": "own"}
 `},
 			wantErr: `grants unknown operation "c:d"`,
 		},
+		{
+			name:    "route to an unknown operation",
+			replace: routesWith(`"GET /api/workspaces/{workspace}": "workspace:fly"`, ``),
+			wantErr: `route GET /api/workspaces/{workspace}: unknown operation "workspace:fly"`,
+		},
+		{
+			name:    "malformed template",
+			replace: routesWith(`"GET /api/workspaces/{workspace}//x": "workspace:view"`, ``),
+			wantErr: `segment 4: "" is not lowercase words`,
+		},
+		{
+			name: "ambiguous routes",
+			replace: routesWith(`"GET /api/workspaces/{workspace}/x": "workspace:view",
+				"GET /api/workspaces/{workspace}/{other}": "workspace:view"`, ``),
+			wantErr: "match the same requests",
+		},
+		{
+			name: "gateway check of an unknown operation",
+			replace: routesWith(`"GET /api/workspaces/{workspace}": "workspace:view"`,
+				`"workspace:view": "workspace:peek"`),
+			wantErr: `unknown operation "workspace:peek"`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,6 +111,49 @@ roles := {"r": {"title": "R", "workspace_type": "shop", "grants": {"c:d": "own"}
 				t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// routesWith returns a route table module with the given routes and gateway checks.
+func routesWith(routes, checks string) map[string]string {
+	return map[string]string{"rolegate/routes/routes.rego": "package rolegate.routes\n\n" +
+		"routes := {" + routes + "}\n\ngateway_checks := {" + checks + "}\n"}
+}
+
+func TestRoutes(t *testing.T) {
+	p, err := compile(t, policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := p.Routes().Match("POST", "/api/workspaces/dw-shop/miniprograms/mp-1/versions")
+	if !ok {
+		t.Fatal("no route for a version upload")
+	}
+	got := []string{m.Route.Operation, m.Route.Check, m.Param("workspace"), m.Param("id")}
+	want := []string{"miniprogram.version:upload", "miniprogram.version:upload", "dw-shop", "mp-1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("match (-want +got):\n%s", diff)
+	}
+	m, ok = p.Routes().Match("POST", "/api/workspaces/tw-alpha/approvals/r-1/approve")
+	if !ok || m.Route.Operation != "approval:approve" || m.Route.Check != "approval:list" {
+		t.Fatalf("approve matched %+v, %v; want approval:approve checked as approval:list", m.Route, ok)
+	}
+}
+
+func TestAPolicyWithoutRoutesHasAnEmptyTable(t *testing.T) {
+	model, err := fs.ReadFile(policies.FS, "rolegate/model/model.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compile(t, fstest.MapFS{"rolegate/model/model.rego": {Data: model}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := p.Routes().Len(); n != 0 {
+		t.Fatalf("%d routes, want none", n)
+	}
+	if _, ok := p.Routes().Match("GET", "/api/workspaces/w"); ok {
+		t.Fatal("an empty table matched")
 	}
 }
 
