@@ -13,10 +13,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rolegate/rolegate/internal/auth"
 	"github.com/rolegate/rolegate/internal/authz"
 	"github.com/rolegate/rolegate/internal/config"
 	"github.com/rolegate/rolegate/internal/decisionlog"
 	"github.com/rolegate/rolegate/internal/engine"
+	"github.com/rolegate/rolegate/internal/gateway"
 	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/membership/memory"
 	"github.com/rolegate/rolegate/internal/metrics"
@@ -80,35 +82,91 @@ func serve(ctx context.Context, cfg config.Config, stderr, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
-	p, err := compilePolicy(ctx, cfg.Policy)
+	app, err := assemble(ctx, cfg, logger, stdout)
 	if err != nil {
 		return err
+	}
+	defer app.close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- listenAndServe(ctx, cfg, app.server.Handler(), logger) }()
+	running := 1
+	if app.gateway != nil {
+		lis, err := net.Listen("tcp", cfg.Gateway.GRPCAddr)
+		if err != nil {
+			cancel()
+			<-errc
+			return fmt.Errorf("listen for envoy ext_authz: %w", err)
+		}
+		running++
+		go func() { errc <- gateway.NewEnvoyServer(app.gateway, logger).Serve(ctx, lis) }()
+	}
+	var first error
+	for range running {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
+}
+
+// app is the service's assembled parts.
+type app struct {
+	server  *server.Server
+	gateway *gateway.Gateway
+	close   func()
+}
+
+// assemble builds the service's parts from the configuration.
+func assemble(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) (*app, error) {
+	p, err := compilePolicy(ctx, cfg.Policy)
+	if err != nil {
+		return nil, err
 	}
 	data, err := membership.LoadFile(cfg.Data, p.Model().RoleTypes())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	store := memory.New(data)
-
-	m := metrics.New()
-	opts := []authz.Option{authz.WithRecorder(m)}
-	dlog, closeLog, err := openDecisionLog(cfg.DecisionLog, stdout)
-	if err != nil {
-		return err
-	}
-	defer closeLog()
-	if dlog != nil {
-		opts = append(opts, authz.WithRecorder(dlog))
-	}
-	svc := authz.NewService(engine.New(p), store, opts...)
-
-	srv := server.New(server.Options{Service: svc, Store: store, Limits: cfg.Limits, Logger: logger, Metrics: m})
 	logger.Info("policy active", "revision", p.Revision(), "source", policySource(cfg.Policy))
 	logger.Info("membership data loaded", "file", cfg.Data,
 		"workspaces", len(data.Workspaces), "memberships", len(data.Memberships))
-	return listenAndServe(ctx, cfg, srv.Handler(), logger)
+
+	m := metrics.New()
+	dlog, closeLog, err := openDecisionLog(cfg.DecisionLog, stdout)
+	if err != nil {
+		return nil, err
+	}
+	opts := []authz.Option{authz.WithRecorder(m)}
+	if dlog != nil {
+		opts = append(opts, authz.WithRecorder(dlog))
+	}
+	eng := engine.New(p)
+	svc := authz.NewService(eng, store, opts...)
+
+	a := &app{close: closeLog}
+	srvOpts := server.Options{Service: svc, Store: store, Limits: cfg.Limits, Logger: logger, Metrics: m}
+	if cfg.AuthEnabled() {
+		if srvOpts.Auth, err = auth.New(cfg.Auth); err != nil {
+			closeLog()
+			return nil, err
+		}
+	}
+	if cfg.Gateway != nil {
+		if a.gateway, err = gateway.New(*cfg.Gateway, eng, svc, logger); err != nil {
+			closeLog()
+			return nil, err
+		}
+		srvOpts.Gateway = a.gateway
+	}
+	a.server = server.New(srvOpts)
+	return a, nil
 }
 
+// listenAndServe serves HTTP until ctx is done, then shuts down gracefully.
 func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

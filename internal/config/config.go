@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rolegate/rolegate/internal/auth"
+	"github.com/rolegate/rolegate/internal/gateway"
 )
 
 // Defaults.
@@ -44,6 +47,12 @@ type Config struct {
 	DecisionLog string `yaml:"decision_log"`
 	// ShutdownTimeout is how long a graceful shutdown waits for requests in flight.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Auth authenticates the administrative routes (the membership API): bearer JWTs
+	// of users and the platform back end's service token.
+	Auth auth.Config `yaml:"auth"`
+	// Gateway turns on the gateway endpoints (Envoy ext_authz over gRPC and HTTP,
+	// nginx auth_request, Traefik forwardAuth); absent means off.
+	Gateway *gateway.Config `yaml:"gateway"`
 }
 
 // Limits bound what one request may cost.
@@ -133,5 +142,22 @@ func (c *Config) Validate() error {
 	if c.DecisionLog == "" {
 		add("decision_log must be stdout, stderr, off or a file path")
 	}
+	if c.AuthEnabled() {
+		if err := c.Auth.Validate(); err != nil {
+			add("auth: %w", err)
+		}
+	}
+	if c.Gateway != nil {
+		c.Gateway.SetDefaults()
+		if err := c.Gateway.Validate(); err != nil {
+			add("gateway: %w", err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// AuthEnabled reports whether any credential is configured for the administrative
+// routes; without one they refuse every caller.
+func (c *Config) AuthEnabled() bool {
+	return c.Auth.JWT.Enabled() || c.Auth.ServiceToken.Enabled()
 }

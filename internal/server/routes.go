@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/rolegate/rolegate/internal/gateway"
 	"github.com/rolegate/rolegate/internal/members"
 )
 
@@ -19,6 +20,11 @@ func (s *Server) routes() {
 	r.GET("/.well-known/authzen-configuration", s.handle(s.authzenConfiguration))
 
 	r.POST("/v1/data/*path", s.handle(s.data))
+
+	if g := s.opts.Gateway; g != nil {
+		r.Any(gateway.ForwardAuthPath, s.forwardAuth)
+		r.Any(g.Config().EnvoyPathPrefix+"/*path", s.forwardAuth)
+	}
 
 	if s.opts.Members != nil {
 		s.admin(http.MethodPost, "/v1/workspaces", s.createWorkspace)

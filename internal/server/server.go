@@ -13,6 +13,7 @@ import (
 
 	"github.com/rolegate/rolegate/internal/authz"
 	"github.com/rolegate/rolegate/internal/config"
+	"github.com/rolegate/rolegate/internal/gateway"
 	"github.com/rolegate/rolegate/internal/members"
 	"github.com/rolegate/rolegate/internal/metrics"
 )
@@ -34,6 +35,9 @@ type Options struct {
 	Members *members.Manager
 	// Auth authenticates the administrative routes; nil refuses every caller.
 	Auth Authenticator
+	// Gateway answers the forward-auth family (Envoy HTTP, nginx, Traefik); nil
+	// leaves those routes out.
+	Gateway *gateway.Gateway
 }
 
 // Server serves the HTTP API.
