@@ -1,9 +1,11 @@
 package membership
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/go-json-experiment/json"
@@ -25,6 +27,15 @@ func Decode(r io.Reader) (*Data, error) {
 		return nil, fmt.Errorf("decode membership data: %w", err)
 	}
 	return &d, nil
+}
+
+// Sort puts the workspaces in order of id and the memberships in order of workspace,
+// then user, the order Export returns them in.
+func (d *Data) Sort() {
+	slices.SortFunc(d.Workspaces, func(a, b Workspace) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(d.Memberships, func(a, b Membership) int {
+		return cmp.Or(cmp.Compare(a.Workspace, b.Workspace), cmp.Compare(a.User, b.User))
+	})
 }
 
 // LoadFile decodes and validates the membership data file at path.
