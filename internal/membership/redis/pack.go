@@ -1,0 +1,173 @@
+package redis
+
+import (
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rolegate/rolegate/internal/membership"
+)
+
+// A user's memberships are cached as one string: the user id, then per membership
+// the workspace id (length-prefixed), the role and the status (each a symbol: one
+// byte naming an interned string, or symInline and the string), a flags byte, and
+// the assigned mini programs and the expiry when the flags say so. Decoding slices
+// the strings out of the packed one, so a cache hit allocates only the result slice.
+
+const (
+	symInline    = 0xFF // the string follows, length-prefixed, instead of a symbol
+	flagPrograms = 1 << 0
+	flagExpires  = 1 << 1
+)
+
+// symbols interns the few strings that repeat in every membership (roles, statuses)
+// as one-byte symbols. It only grows, up to symInline entries.
+type symbols struct {
+	mu    sync.Mutex
+	index map[string]byte
+	names atomic.Pointer[[]string]
+}
+
+func newSymbols() *symbols {
+	s := &symbols{index: make(map[string]byte)}
+	s.names.Store(&[]string{})
+	return s
+}
+
+// code returns s's symbol, adding it when there is room; false: write it inline.
+func (y *symbols) code(s string) (byte, bool) {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	if c, ok := y.index[s]; ok {
+		return c, true
+	}
+	names := *y.names.Load()
+	if len(names) >= symInline {
+		return 0, false
+	}
+	c := byte(len(names))
+	y.index[s] = c
+	grown := append(names[:len(names):len(names)], s)
+	y.names.Store(&grown)
+	return c, true
+}
+
+// packUser encodes the user's memberships.
+func packUser(y *symbols, user string, ms []membership.Membership) string {
+	b := make([]byte, 0, len(user)+24*len(ms))
+	b = append(b, user...)
+	for _, m := range ms {
+		b = appendString(b, m.Workspace)
+		b = appendSymbol(b, y, m.Role)
+		b = appendSymbol(b, y, string(m.Status))
+		var flags byte
+		if len(m.MiniPrograms) > 0 {
+			flags |= flagPrograms
+		}
+		if !m.ExpiresAt.IsZero() {
+			flags |= flagExpires
+		}
+		b = append(b, flags)
+		if flags&flagPrograms != 0 {
+			b = binary.AppendUvarint(b, uint64(len(m.MiniPrograms)))
+			for _, p := range m.MiniPrograms {
+				b = appendString(b, p)
+			}
+		}
+		if flags&flagExpires != 0 {
+			b = binary.AppendVarint(b, m.ExpiresAt.Unix())
+			b = binary.AppendUvarint(b, uint64(m.ExpiresAt.Nanosecond()))
+		}
+	}
+	return string(b)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendSymbol(b []byte, y *symbols, s string) []byte {
+	if c, ok := y.code(s); ok {
+		return append(b, c)
+	}
+	return appendString(append(b, symInline), s)
+}
+
+// unpackUser decodes what packUser encoded for a user id of userLen bytes. The
+// result's strings share the packed string's memory.
+func unpackUser(y *symbols, packed string, userLen int) []membership.Membership {
+	user := packed[:userLen]
+	d := decoder{s: packed, i: userLen, names: *y.names.Load()}
+	var ms []membership.Membership
+	for d.i < len(d.s) {
+		m := membership.Membership{User: user, Workspace: d.string()}
+		m.Role = d.symbol()
+		m.Status = membership.Status(d.symbol())
+		flags := d.byte()
+		if flags&flagPrograms != 0 {
+			m.MiniPrograms = make([]string, d.uvarint())
+			for i := range m.MiniPrograms {
+				m.MiniPrograms[i] = d.string()
+			}
+		}
+		if flags&flagExpires != 0 {
+			sec := d.varint()
+			m.ExpiresAt = time.Unix(sec, int64(d.uvarint())).UTC()
+		}
+		if ms == nil {
+			ms = make([]membership.Membership, 0, 2)
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// decoder reads what packUser wrote; the input is the store's own, so it is trusted.
+type decoder struct {
+	s     string
+	i     int
+	names []string
+}
+
+func (d *decoder) byte() byte {
+	c := d.s[d.i]
+	d.i++
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	var v uint64
+	for shift := 0; ; shift += 7 {
+		c := d.byte()
+		v |= uint64(c&0x7F) << shift
+		if c < 0x80 {
+			return v
+		}
+	}
+}
+
+func (d *decoder) varint() int64 {
+	u := d.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
+	}
+	return v
+}
+
+func (d *decoder) string() string {
+	n := int(d.uvarint())
+	s := d.s[d.i : d.i+n]
+	d.i += n
+	return s
+}
+
+func (d *decoder) symbol() string {
+	c := d.byte()
+	if c == symInline {
+		return d.string()
+	}
+	return d.names[c]
+}
