@@ -26,7 +26,7 @@ const numShards = 64
 // applied is the revision whose invalidations have all been applied: every answer
 // from the cache reflects at least it.
 type nearCache struct {
-	maxAge      int64 // nanoseconds
+	maxAge      uint32 // milliseconds
 	maxPerShard int
 	base        time.Time
 	seed        maphash.Seed
@@ -42,26 +42,23 @@ type nearCache struct {
 }
 
 type shard struct {
-	mu         sync.RWMutex
-	users      map[string]userEntry
+	mu sync.RWMutex
+	// users maps the user id's hash to packUser's encoding, which holds the id: a
+	// key is 8 bytes, not a string, and a rare collision is a miss.
+	users      map[uint64]string
 	workspaces map[string]workspaceEntry
 	_          [24]byte // keep shards on separate cache lines
 }
 
-type userEntry struct {
-	packed string // packUser's encoding; the map key is its user prefix
-	at     int64
-}
-
 type workspaceEntry struct {
 	typ, tenant string
-	at          int64
+	at          uint32
 	found       bool
 }
 
 func newNearCache(maxAge time.Duration, maxEntries int) *nearCache {
 	c := &nearCache{
-		maxAge:      int64(maxAge),
+		maxAge:      uint32(max(1, maxAge.Milliseconds())),
 		maxPerShard: max(1, maxEntries/numShards),
 		base:        time.Now(),
 		seed:        maphash.MakeSeed(),
@@ -69,35 +66,43 @@ func newNearCache(maxAge time.Duration, maxEntries int) *nearCache {
 		changed:     make(chan struct{}),
 	}
 	for i := range c.shards {
-		c.shards[i].users = make(map[string]userEntry)
+		c.shards[i].users = make(map[uint64]string)
 		c.shards[i].workspaces = make(map[string]workspaceEntry)
 	}
 	return c
 }
 
-// now is the monotonic time since the cache was made, in nanoseconds.
-func (c *nearCache) now() int64 { return int64(time.Since(c.base)) }
+// stamp is the monotonic time since the cache was made, in milliseconds, modulo
+// 2³². Ages are differences of stamps, right for ages under 49 days: sweep removes
+// every entry older than maxAge well before.
+func (c *nearCache) stamp() uint32 { return uint32(time.Since(c.base).Milliseconds()) }
 
 func (c *nearCache) shard(key string) *shard {
 	return &c.shards[maphash.String(c.seed, key)%numShards]
 }
 
-// fresh reports whether an entry read at at may still be used.
-func (c *nearCache) fresh(at int64) bool { return c.now()-at <= c.maxAge }
+// userShard returns the user's shard and key in it.
+func (c *nearCache) userShard(user string) (*shard, uint64) {
+	h := maphash.String(c.seed, user)
+	return &c.shards[h%numShards], h
+}
+
+// fresh reports whether an entry stamped at may still be used.
+func (c *nearCache) fresh(at uint32) bool { return c.stamp()-at <= c.maxAge }
 
 // user returns the user's memberships when the cache holds them fresh.
 func (c *nearCache) user(user string) ([]membership.Membership, bool) {
 	if !c.live.Load() {
 		return nil, false
 	}
-	sh := c.shard(user)
+	sh, h := c.userShard(user)
 	sh.mu.RLock()
-	e, ok := sh.users[user]
+	packed, ok := sh.users[h]
 	sh.mu.RUnlock()
-	if !ok || !c.fresh(e.at) {
+	if !ok || !c.fresh(packedAt(packed)) || packedUser(packed) != user {
 		return nil, false
 	}
-	return unpackUser(c.syms, e.packed, len(user)), true
+	return unpackUser(c.syms, packed), true
 }
 
 // workspace returns the workspace, or found false for one that does not exist, when
@@ -128,18 +133,17 @@ func (c *nearCache) admits(t ticket, rev uint64) bool {
 }
 
 func (c *nearCache) putUser(t ticket, rev uint64, user string, ms []membership.Membership) {
-	packed := packUser(c.syms, user, ms)
-	key := packed[:len(user)]
-	sh := c.shard(user)
+	packed := packUser(c.syms, c.stamp(), user, ms)
+	sh, h := c.userShard(user)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if !c.admits(t, rev) {
 		return
 	}
-	if _, ok := sh.users[key]; !ok {
+	if _, ok := sh.users[h]; !ok {
 		c.makeRoom(sh)
 	}
-	sh.users[key] = userEntry{packed: packed, at: c.now()}
+	sh.users[h] = packed
 }
 
 func (c *nearCache) putWorkspace(t ticket, rev uint64, id string, w membership.Workspace, found bool) {
@@ -153,7 +157,7 @@ func (c *nearCache) putWorkspace(t ticket, rev uint64, id string, w membership.W
 	if _, ok := sh.workspaces[id]; !ok {
 		c.makeRoom(sh)
 	}
-	e.at = c.now()
+	e.at = c.stamp()
 	sh.workspaces[id] = e
 }
 
@@ -203,9 +207,9 @@ func (c *nearCache) delete(workspaces, users []string) {
 		sh.mu.Unlock()
 	}
 	for _, u := range users {
-		sh := c.shard(u)
+		sh, h := c.userShard(u)
 		sh.mu.Lock()
-		delete(sh.users, u)
+		delete(sh.users, h)
 		sh.mu.Unlock()
 	}
 }
@@ -241,8 +245,8 @@ func (c *nearCache) sweep() {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()
-		for k, e := range sh.users {
-			if !c.fresh(e.at) {
+		for k, packed := range sh.users {
+			if !c.fresh(packedAt(packed)) {
 				delete(sh.users, k)
 			}
 		}

@@ -9,17 +9,26 @@ import (
 	"github.com/rolegate/rolegate/internal/membership"
 )
 
-// A user's memberships are cached as one string: the user id, then per membership
-// the workspace id (length-prefixed), the role and the status (each a symbol: one
-// byte naming an interned string, or symInline and the string), a flags byte, and
-// the assigned mini programs and the expiry when the flags say so. Decoding slices
-// the strings out of the packed one, so a cache hit allocates only the result slice.
+// A user's memberships are cached as one string: four bytes of fetch time, the user
+// id (length-prefixed), then per membership the workspace id (length-prefixed), the role (one byte
+// naming an interned string, or symInline and the string), a byte with the status
+// and flags, and the assigned mini programs and the expiry when the flags say so.
+// Decoding slices the strings out of the packed one, so a cache hit allocates only
+// the result slice.
 
 const (
-	symInline    = 0xFF // the string follows, length-prefixed, instead of a symbol
-	flagPrograms = 1 << 0
-	flagExpires  = 1 << 1
+	symInline = 0xFF // the string follows, length-prefixed, instead of a symbol
+
+	statusMask   = 0b0011 // the status's code: statusCodes' index, or statusInline
+	statusInline = 0b0011 // the status follows as a length-prefixed string
+	flagPrograms = 0b0100
+	flagExpires  = 0b1000
+
+	// atLen is the size of the fetch time at the start of a packed string.
+	atLen = 4
 )
+
+var statusCodes = [...]membership.Status{membership.StatusInvited, membership.StatusActive, membership.StatusBlocked}
 
 // symbols interns the few strings that repeat in every membership (roles, statuses)
 // as one-byte symbols. It only grows, up to symInline entries.
@@ -53,34 +62,53 @@ func (y *symbols) code(s string) (byte, bool) {
 	return c, true
 }
 
-// packUser encodes the user's memberships.
-func packUser(y *symbols, user string, ms []membership.Membership) string {
-	b := make([]byte, 0, len(user)+24*len(ms))
-	b = append(b, user...)
+// packUser encodes the user's memberships, stamped with at (see nearCache.stamp).
+func packUser(y *symbols, at uint32, user string, ms []membership.Membership) string {
+	b := make([]byte, 0, atLen+len(user)+16*len(ms))
+	b = binary.LittleEndian.AppendUint32(b, at)
+	b = appendString(b, user)
 	for _, m := range ms {
 		b = appendString(b, m.Workspace)
 		b = appendSymbol(b, y, m.Role)
-		b = appendSymbol(b, y, string(m.Status))
-		var flags byte
+		b = appendStatus(b, m)
 		if len(m.MiniPrograms) > 0 {
-			flags |= flagPrograms
-		}
-		if !m.ExpiresAt.IsZero() {
-			flags |= flagExpires
-		}
-		b = append(b, flags)
-		if flags&flagPrograms != 0 {
 			b = binary.AppendUvarint(b, uint64(len(m.MiniPrograms)))
 			for _, p := range m.MiniPrograms {
 				b = appendString(b, p)
 			}
 		}
-		if flags&flagExpires != 0 {
+		if !m.ExpiresAt.IsZero() {
 			b = binary.AppendVarint(b, m.ExpiresAt.Unix())
 			b = binary.AppendUvarint(b, uint64(m.ExpiresAt.Nanosecond()))
 		}
 	}
 	return string(b)
+}
+
+// appendStatus writes the status and flags byte, and the status if it is unknown.
+func appendStatus(b []byte, m membership.Membership) []byte {
+	code := byte(statusInline)
+	for i, st := range statusCodes {
+		if m.Status == st {
+			code = byte(i)
+		}
+	}
+	if len(m.MiniPrograms) > 0 {
+		code |= flagPrograms
+	}
+	if !m.ExpiresAt.IsZero() {
+		code |= flagExpires
+	}
+	b = append(b, code)
+	if code&statusMask == statusInline {
+		b = appendString(b, string(m.Status))
+	}
+	return b
+}
+
+// packedAt returns the fetch time a packed string was stamped with.
+func packedAt(packed string) uint32 {
+	return uint32(packed[0]) | uint32(packed[1])<<8 | uint32(packed[2])<<16 | uint32(packed[3])<<24
 }
 
 func appendString(b []byte, s string) []byte {
@@ -95,24 +123,33 @@ func appendSymbol(b []byte, y *symbols, s string) []byte {
 	return appendString(append(b, symInline), s)
 }
 
-// unpackUser decodes what packUser encoded for a user id of userLen bytes. The
-// result's strings share the packed string's memory.
-func unpackUser(y *symbols, packed string, userLen int) []membership.Membership {
-	user := packed[:userLen]
-	d := decoder{s: packed, i: userLen, names: *y.names.Load()}
+// packedUser returns the user id a packed string holds.
+func packedUser(packed string) string {
+	d := decoder{s: packed, i: atLen}
+	return d.string()
+}
+
+// unpackUser decodes what packUser encoded. The result's strings share the packed
+// string's memory.
+func unpackUser(y *symbols, packed string) []membership.Membership {
+	d := decoder{s: packed, i: atLen, names: *y.names.Load()}
+	user := d.string()
 	var ms []membership.Membership
 	for d.i < len(d.s) {
-		m := membership.Membership{User: user, Workspace: d.string()}
-		m.Role = d.symbol()
-		m.Status = membership.Status(d.symbol())
-		flags := d.byte()
-		if flags&flagPrograms != 0 {
+		m := membership.Membership{User: user, Workspace: d.string(), Role: d.symbol()}
+		code := d.byte()
+		if c := code & statusMask; c == statusInline {
+			m.Status = membership.Status(d.string())
+		} else {
+			m.Status = statusCodes[c]
+		}
+		if code&flagPrograms != 0 {
 			m.MiniPrograms = make([]string, d.uvarint())
 			for i := range m.MiniPrograms {
 				m.MiniPrograms[i] = d.string()
 			}
 		}
-		if flags&flagExpires != 0 {
+		if code&flagExpires != 0 {
 			sec := d.varint()
 			m.ExpiresAt = time.Unix(sec, int64(d.uvarint())).UTC()
 		}
