@@ -51,6 +51,7 @@ func newRoot() *cobra.Command {
 		newMatrixCmd(),
 		newPolicyCmd(),
 		newBundleCmd(),
+		newMembersCmd(),
 	)
 	return root
 }

@@ -38,6 +38,42 @@ func (d *Data) Sort() {
 	})
 }
 
+// Encode writes d in the data file format, one workspace or membership a line.
+func (d *Data) Encode(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("{\n")
+	if err := encodeList(&b, "workspaces", d.Workspaces); err != nil {
+		return err
+	}
+	b.WriteString(",\n")
+	if err := encodeList(&b, "memberships", d.Memberships); err != nil {
+		return err
+	}
+	b.WriteString("\n}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func encodeList[T any](b *strings.Builder, name string, items []T) error {
+	fmt.Fprintf(b, "  %q: [", name)
+	for i, item := range items {
+		line, err := json.Marshal(item)
+		if err != nil {
+			return fmt.Errorf("encode membership data: %w", err)
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n    ")
+		b.Write(line)
+	}
+	if len(items) > 0 {
+		b.WriteString("\n  ")
+	}
+	b.WriteByte(']')
+	return nil
+}
+
 // LoadFile decodes and validates the membership data file at path.
 func LoadFile(path string, roles Roles) (*Data, error) {
 	f, err := os.Open(path)

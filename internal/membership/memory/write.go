@@ -9,7 +9,9 @@ import (
 )
 
 // CreateWorkspace implements membership.Store.
-func (s *Store) CreateWorkspace(_ context.Context, w membership.Workspace, first []membership.Membership) (uint64, error) {
+func (s *Store) CreateWorkspace(_ context.Context, w membership.Workspace,
+	first []membership.Membership,
+) (uint64, error) {
 	if err := membership.CheckCreate(w, first); err != nil {
 		return 0, err
 	}
@@ -78,7 +80,9 @@ func (s *Store) begin(workspace string) (*membership.Tx, uint64, error) {
 
 // commit applies the changes when the workspace is still at version, and reports
 // whether it did. Without changes it commits nothing and returns the revision.
-func (s *Store) commit(workspace string, version uint64, puts []membership.Membership, deletes []string) (uint64, bool) {
+func (s *Store) commit(workspace string, version uint64,
+	puts []membership.Membership, deletes []string,
+) (uint64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.workspaces[workspace]; !ok || s.changed[workspace] != version {

@@ -85,7 +85,7 @@ func TestCacheAdmission(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newNearCache(time.Minute, 100)
+			c := newNearCache(time.Minute, 100*numShards)
 			c.establish(5)
 			tk := c.ticket()
 			tt.steps(c, tk)
@@ -113,7 +113,7 @@ func TestCacheInvalidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newNearCache(time.Minute, 100)
+			c := newNearCache(time.Minute, 100*numShards)
 			c.establish(5)
 			c.putUser(c.ticket(), 5, "u", ms)
 			c.putUser(c.ticket(), 5, "v", ms)

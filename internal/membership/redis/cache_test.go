@@ -18,12 +18,18 @@ import (
 	"github.com/rolegate/rolegate/test/redistest"
 )
 
-// seed imports the sample data through s and returns the revision.
-func seed(t testing.TB, s membership.Store) uint64 {
+// seed imports the sample data through s, and waits until s and the others reflect
+// it, so that the import's invalidation does not empty a cache the test fills.
+func seed(t testing.TB, s membership.Store, others ...membership.Store) uint64 {
 	t.Helper()
 	rev, err := s.Import(context.Background(), storetest.Sample(), true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, st := range append(others, s) {
+		if err := st.Sync(context.Background(), rev); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return rev
 }
@@ -86,7 +92,7 @@ func TestInvalidationReachesOtherStores(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	cfg := config(srv.URL())
 	a, b := open(t, cfg), open(t, cfg)
-	seed(t, a)
+	seed(t, a, b)
 
 	const rounds = 50
 	var sinceStart, sinceAck []time.Duration
@@ -161,7 +167,8 @@ func TestSubscriptionLossDropsCache(t *testing.T) {
 func TestNoCacheWhileUnsubscribed(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	admin := srv.Client(t)
-	err := admin.Do(context.Background(), "ACL", "SETUSER", "nosub", "on", ">secret", "~*", "&*", "+@all", "-subscribe").Err()
+	err := admin.Do(context.Background(),
+		"ACL", "SETUSER", "nosub", "on", ">secret", "~*", "&*", "+@all", "-subscribe").Err()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,7 +123,9 @@ func (s *Store) written(ctx context.Context, rev uint64, inv changes) {
 }
 
 // CreateWorkspace implements membership.Store.
-func (s *Store) CreateWorkspace(ctx context.Context, w membership.Workspace, first []membership.Membership) (uint64, error) {
+func (s *Store) CreateWorkspace(ctx context.Context, w membership.Workspace,
+	first []membership.Membership,
+) (uint64, error) {
 	if err := membership.CheckCreate(w, first); err != nil {
 		return 0, err
 	}

@@ -14,7 +14,9 @@ func testCreate(t *testing.T, s membership.Store) {
 	ctx := Context(t)
 	before := revision(t, s)
 	tw := membership.Workspace{ID: "tw-a", Type: membership.TypeTenant}
-	admins := []membership.Membership{active("u-ann", "tw-a", "workspace_admin"), active("u-amy", "tw-a", "workspace_admin")}
+	admins := []membership.Membership{
+		active("u-ann", "tw-a", "workspace_admin"), active("u-amy", "tw-a", "workspace_admin"),
+	}
 	rev, err := s.CreateWorkspace(ctx, tw, admins)
 	if err != nil {
 		t.Fatal(err)
