@@ -13,6 +13,7 @@ func TestContract(t *testing.T) {
 	single := redistest.Start(t, redistest.Options{})
 	socket := redistest.Start(t, redistest.Options{Socket: true})
 	cluster := redistest.StartCluster(t)
+	sentinel := redistest.StartSentinel(t, single, "rolegate-test")
 	tests := []struct {
 		name   string
 		config func() redis.Config
@@ -24,6 +25,11 @@ func TestContract(t *testing.T) {
 			return cfg
 		}},
 		{"unix socket", func() redis.Config { return config(socket.URL()) }},
+		{"sentinel", func() redis.Config {
+			cfg := config("")
+			cfg.URL, cfg.Addrs, cfg.MasterName = "", []string{sentinel.Addr}, "rolegate-test"
+			return cfg
+		}},
 		{"cluster of three masters", func() redis.Config {
 			cfg := config("")
 			cfg.URL, cfg.Addrs = "", cluster.Addrs()
