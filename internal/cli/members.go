@@ -45,31 +45,36 @@ func newMembersImportCmd() *cobra.Command {
 			"Importing what Redis already holds writes nothing.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := compilePolicy(cmd.Context(), policyPath)
-			if err != nil {
-				return err
-			}
-			data, err := readData(args[0])
-			if err != nil {
-				return err
-			}
-			store, err := openRedis(url)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			msg, err := importData(cmd.Context(), store, data, p.Model().RoleTypes(), replace)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", args[0], msg)
-			return err
+			return runImport(cmd, args[0], url, policyPath, replace)
 		},
 	}
 	redisFlag(cmd, &url)
 	policyFlag(cmd, &policyPath)
 	cmd.Flags().BoolVar(&replace, "replace", false, "make Redis hold exactly the file's contents")
 	return cmd
+}
+
+func runImport(cmd *cobra.Command, path, url, policyPath string, replace bool) error {
+	p, err := compilePolicy(cmd.Context(), policyPath)
+	if err != nil {
+		return err
+	}
+	data, err := readData(path)
+	if err != nil {
+		return err
+	}
+	store, err := openRedis(url)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	msg, err := importData(cmd.Context(), store, data, p.Model().RoleTypes(), replace)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", path, msg)
+	return err
 }
 
 func newMembersExportCmd() *cobra.Command {

@@ -50,7 +50,12 @@ func TestMembersImportExport(t *testing.T) {
 		wantCode   int
 		wantOutput string // in stdout, or in stderr when the command fails
 	}{
-		{"import", []string{"examples/memberships.json"}, 0, "imported 5 workspaces, 20 memberships, merged (revision 1)"},
+		{
+			"import",
+			[]string{"examples/memberships.json"},
+			0,
+			"imported 5 workspaces, 20 memberships, merged (revision 1)",
+		},
 		{"import again", []string{"examples/memberships.json"}, 0, "unchanged: Redis already holds"},
 		{"replace with the same", []string{"examples/memberships.json", "--replace"}, 0, "unchanged"},
 		{"invalid file", []string{"internal/membership/testdata/invalid.json"}, 1, "12 problem(s)"},

@@ -24,6 +24,10 @@ const (
 	DefaultSyncWait        = 100 * time.Millisecond
 )
 
+// maxMaxStaleness bounds MaxStaleness: cache entries carry their age in
+// milliseconds in 32 bits.
+const maxMaxStaleness = 24 * time.Hour
+
 // Environment variables FromEnv reads.
 const (
 	EnvURL      = "ROLEGATE_REDIS_URL"
@@ -145,15 +149,7 @@ func (c Config) Validate() error {
 	if c.Namespace != "" && !namespacePattern.MatchString(c.Namespace) {
 		add("namespace", "%q has characters other than letters, digits, '_' and '-'", c.Namespace)
 	}
-	for name, v := range map[string]time.Duration{
-		"dial_timeout": c.DialTimeout, "read_timeout": c.ReadTimeout, "write_timeout": c.WriteTimeout,
-		"lookup_timeout": c.LookupTimeout, "max_staleness": c.MaxStaleness,
-		"ping_interval": c.PingInterval, "sync_wait": c.SyncWait,
-	} {
-		if v < 0 {
-			add(name, "%v is negative", v)
-		}
-	}
+	c.validateDurations(add)
 	if c.MaxCacheEntries < 0 {
 		add("max_cache_entries", "%d is negative", c.MaxCacheEntries)
 	}
@@ -161,6 +157,28 @@ func (c Config) Validate() error {
 		return fmt.Errorf("invalid redis configuration: %w", errors.Join(problems...))
 	}
 	return nil
+}
+
+func (c Config) validateDurations(add func(field, format string, args ...any)) {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"dial_timeout", c.DialTimeout},
+		{"read_timeout", c.ReadTimeout},
+		{"write_timeout", c.WriteTimeout},
+		{"lookup_timeout", c.LookupTimeout},
+		{"max_staleness", c.MaxStaleness},
+		{"ping_interval", c.PingInterval},
+		{"sync_wait", c.SyncWait},
+	} {
+		if d.v < 0 {
+			add(d.name, "%v is negative", d.v)
+		}
+	}
+	if c.MaxStaleness > maxMaxStaleness {
+		add("max_staleness", "%v is more than %v", c.MaxStaleness, maxMaxStaleness)
+	}
 }
 
 func (c Config) validateTarget(add func(field, format string, args ...any)) {

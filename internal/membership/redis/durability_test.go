@@ -21,22 +21,7 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	seed(t, s)
 
 	acked := make(chan string, 4*target)
-	go func() {
-		defer close(acked)
-		for i := 0; ; i++ {
-			user := fmt.Sprintf("u-%05d", i)
-			_, err := s.Update(context.Background(), "tw-a", func(tx *membership.Tx) error {
-				tx.Put(membership.Membership{
-					User: user, Workspace: "tw-a", Role: "workspace_operator", Status: membership.StatusActive,
-				})
-				return nil
-			})
-			if err != nil {
-				return // Redis is gone
-			}
-			acked <- user
-		}
-	}()
+	go addMembersUntilFailure(s, acked)
 	var users []string
 	for user := range acked {
 		users = append(users, user)
@@ -46,6 +31,36 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	}
 
 	srv.Restart()
+	missing := countMissing(t, s, users)
+	t.Logf("appendfsync always: %d writes acknowledged before kill -9, %d missing after restart",
+		len(users), missing)
+	if missing != 0 {
+		t.Fatalf("%d of %d acknowledged writes lost", missing, len(users))
+	}
+}
+
+// addMembersUntilFailure adds members to tw-a one write at a time and sends each
+// acknowledged user on acked, until a write fails; then it closes acked.
+func addMembersUntilFailure(s membership.Store, acked chan<- string) {
+	defer close(acked)
+	for i := 0; ; i++ {
+		user := fmt.Sprintf("u-%05d", i)
+		_, err := s.Update(context.Background(), "tw-a", func(tx *membership.Tx) error {
+			tx.Put(membership.Membership{
+				User: user, Workspace: "tw-a", Role: "workspace_operator", Status: membership.StatusActive,
+			})
+			return nil
+		})
+		if err != nil {
+			return
+		}
+		acked <- user
+	}
+}
+
+// countMissing counts the users that are not members of tw-a.
+func countMissing(t *testing.T, s membership.Store, users []string) int {
+	t.Helper()
 	members, err := s.Members(context.Background(), "tw-a")
 	if err != nil {
 		t.Fatal(err)
@@ -60,9 +75,5 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 			missing++
 		}
 	}
-	t.Logf("appendfsync always: %d writes acknowledged before kill -9, %d missing after restart",
-		len(users), missing)
-	if missing != 0 {
-		t.Fatalf("%d of %d acknowledged writes lost", missing, len(users))
-	}
+	return missing
 }

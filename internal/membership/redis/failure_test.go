@@ -91,31 +91,16 @@ func TestRedisKilled(t *testing.T) {
 	seed(t, s)
 	svc := service(t, s)
 
-	var allowedBlocked, unavailable, decisions atomic.Int64
+	var f flow
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if view(svc, "u-tom", "tw-b").Allow {
-				allowedBlocked.Add(1)
-			}
-			if d := view(svc, "u-dana", "dw-x"); unavailableDenial(d) {
-				unavailable.Add(1)
-			}
-			decisions.Add(2)
-		}
-	})
+	wg.Go(func() { f.run(svc, stop) })
 
 	time.Sleep(100 * time.Millisecond)
 	srv.Kill()
 	waitFor(t, "the store to notice", 10*time.Second, func() bool { return !s.Stats().Subscribed })
 	assertUnavailable(t, s, svc, "u-ann", "tw-a")
-	waitFor(t, "decisions denied as unavailable", 10*time.Second, func() bool { return unavailable.Load() > 0 })
+	waitFor(t, "decisions denied as unavailable", 10*time.Second, func() bool { return f.unavailable.Load() > 0 })
 
 	srv.Restart()
 	took := waitFor(t, "decisions to recover", 15*time.Second, func() bool {
@@ -124,9 +109,32 @@ func TestRedisKilled(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	t.Logf("%d decisions while Redis was killed and restarted: %d denied as unavailable, "+
-		"recovered %v after the restart", decisions.Load(), unavailable.Load(), took)
-	if n := allowedBlocked.Load(); n != 0 {
+		"recovered %v after the restart", f.decisions.Load(), f.unavailable.Load(), took)
+	if n := f.allowedBlocked.Load(); n != 0 {
 		t.Fatalf("the blocked member was allowed %d times", n)
+	}
+}
+
+// flow asks decisions until stopped: a blocked member's, which must never be
+// allowed, and an active member's, counting its membership_unavailable denials.
+type flow struct {
+	allowedBlocked, unavailable, decisions atomic.Int64
+}
+
+func (f *flow) run(svc *authz.Service, stop <-chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		if view(svc, "u-tom", "tw-b").Allow {
+			f.allowedBlocked.Add(1)
+		}
+		if d := view(svc, "u-dana", "dw-x"); unavailableDenial(d) {
+			f.unavailable.Add(1)
+		}
+		f.decisions.Add(2)
 	}
 }
 

@@ -136,9 +136,10 @@ func (s *Store) invalidate(payload string) {
 	}
 }
 
-// sweep removes stale entries every MaxStaleness until ctx ends.
+// sweep removes stale entries every MaxStaleness, or every second if that is
+// shorter, until ctx ends.
 func (s *Store) sweep(ctx context.Context) {
-	t := time.NewTicker(s.cfg.MaxStaleness)
+	t := time.NewTicker(max(s.cfg.MaxStaleness, time.Second))
 	defer t.Stop()
 	for {
 		select {
