@@ -53,6 +53,7 @@ func newRoot() *cobra.Command {
 		newPolicyCmd(),
 		newBundleCmd(),
 		newReplayCmd(),
+		newMembersCmd(),
 	)
 	return root
 }

@@ -1,9 +1,11 @@
 package membership
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/go-json-experiment/json"
@@ -25,6 +27,51 @@ func Decode(r io.Reader) (*Data, error) {
 		return nil, fmt.Errorf("decode membership data: %w", err)
 	}
 	return &d, nil
+}
+
+// Sort puts the workspaces in order of id and the memberships in order of workspace,
+// then user, the order Export returns them in.
+func (d *Data) Sort() {
+	slices.SortFunc(d.Workspaces, func(a, b Workspace) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(d.Memberships, func(a, b Membership) int {
+		return cmp.Or(cmp.Compare(a.Workspace, b.Workspace), cmp.Compare(a.User, b.User))
+	})
+}
+
+// Encode writes d in the data file format, one workspace or membership a line.
+func (d *Data) Encode(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("{\n")
+	if err := encodeList(&b, "workspaces", d.Workspaces); err != nil {
+		return err
+	}
+	b.WriteString(",\n")
+	if err := encodeList(&b, "memberships", d.Memberships); err != nil {
+		return err
+	}
+	b.WriteString("\n}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func encodeList[T any](b *strings.Builder, name string, items []T) error {
+	fmt.Fprintf(b, "  %q: [", name)
+	for i, item := range items {
+		line, err := json.Marshal(item)
+		if err != nil {
+			return fmt.Errorf("encode membership data: %w", err)
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n    ")
+		b.Write(line)
+	}
+	if len(items) > 0 {
+		b.WriteString("\n  ")
+	}
+	b.WriteByte(']')
+	return nil
 }
 
 // LoadFile decodes and validates the membership data file at path.

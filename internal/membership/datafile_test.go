@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -84,5 +85,31 @@ func TestDecodeIsStrict(t *testing.T) {
 				t.Fatal("decoded without error")
 			}
 		})
+	}
+}
+
+func TestEncodeRoundTrip(t *testing.T) {
+	d, err := membership.LoadFile("../../examples/memberships.json", roles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Memberships[0].ExpiresAt = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	var b strings.Builder
+	if err := d.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := membership.Decode(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatalf("decode what Encode wrote: %v\n%s", err, b.String())
+	}
+	if diff := cmp.Diff(d, got); diff != "" {
+		t.Fatalf("round trip (-want +got):\n%s", diff)
+	}
+	var empty strings.Builder
+	if err := (&membership.Data{}).Encode(&empty); err != nil {
+		t.Fatal(err)
+	}
+	if want := "{\n  \"workspaces\": [],\n  \"memberships\": []\n}\n"; empty.String() != want {
+		t.Fatalf("empty data encodes as %q, want %q", empty.String(), want)
 	}
 }

@@ -3,6 +3,9 @@ package membership
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -78,3 +81,78 @@ func (tx *Tx) Changes() (puts []Membership, deletes []string) { return tx.puts, 
 
 // InvitationTTL is how long an invitation can be accepted.
 const InvitationTTL = 72 * time.Hour
+
+// CheckCreate checks a workspace that CreateWorkspace is asked to create, with its first
+// members, for what a Store can check without the policy: an id, a known type, a tenant
+// exactly for developer workspaces, and first members that are of w, one per user.
+func CheckCreate(w Workspace, first []Membership) error {
+	var problems []error
+	if w.ID == "" {
+		problems = append(problems, errors.New("id is required"))
+	}
+	switch {
+	case w.Type == TypeTenant && w.Tenant != "":
+		problems = append(problems, fmt.Errorf("a tenant workspace has no tenant, got %q", w.Tenant))
+	case w.Type == TypeDeveloper && w.Tenant == "":
+		problems = append(problems, errors.New("a developer workspace needs its tenant"))
+	case w.Type != TypeTenant && w.Type != TypeDeveloper:
+		problems = append(problems, fmt.Errorf("type %q is not %q or %q", w.Type, TypeTenant, TypeDeveloper))
+	}
+	seen := make(map[string]bool, len(first))
+	for _, m := range first {
+		switch {
+		case m.User == "":
+			problems = append(problems, errors.New("a first member has no user"))
+		case m.Workspace != w.ID:
+			problems = append(problems, fmt.Errorf("first member %s is of workspace %q", m.User, m.Workspace))
+		case seen[m.User]:
+			problems = append(problems, fmt.Errorf("first member %s is listed twice", m.User))
+		}
+		seen[m.User] = true
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("create workspace %q: %w", w.ID, errors.Join(problems...))
+	}
+	return nil
+}
+
+// Result applies the Update's puts and deletes, in order, to its members and returns
+// the net changes for Store implementations: the memberships that are new or differ,
+// sorted by user, and the users whose membership goes. A put of a membership without
+// a user or of another workspace is an error.
+func (tx *Tx) Result() (puts []Membership, deletes []string, err error) {
+	final := maps.Clone(tx.Members)
+	if final == nil {
+		final = make(map[string]Membership)
+	}
+	for _, m := range tx.puts {
+		if m.User == "" {
+			return nil, nil, fmt.Errorf("put membership in %s: user is required", tx.Workspace.ID)
+		}
+		if m.Workspace != tx.Workspace.ID {
+			return nil, nil, fmt.Errorf("put membership of %s in %s: the update is of %s",
+				m.User, m.Workspace, tx.Workspace.ID)
+		}
+		final[m.User] = m
+	}
+	for _, user := range tx.deletes {
+		delete(final, user)
+	}
+	for _, user := range slices.Sorted(maps.Keys(final)) {
+		if old, ok := tx.Members[user]; !ok || !sameMembership(old, final[user]) {
+			puts = append(puts, final[user])
+		}
+	}
+	for _, user := range slices.Sorted(maps.Keys(tx.Members)) {
+		if _, ok := final[user]; !ok {
+			deletes = append(deletes, user)
+		}
+	}
+	return puts, deletes, nil
+}
+
+func sameMembership(a, b Membership) bool {
+	return a.User == b.User && a.Workspace == b.Workspace && a.Role == b.Role &&
+		a.Status == b.Status && slices.Equal(a.MiniPrograms, b.MiniPrograms) &&
+		a.ExpiresAt.Equal(b.ExpiresAt)
+}

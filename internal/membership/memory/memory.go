@@ -4,35 +4,98 @@ package memory
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/rolegate/rolegate/internal/membership"
 )
 
 // Store keeps workspaces and memberships in maps guarded by one lock. It is safe for
-// concurrent use.
+// concurrent use. A write replaces the slices it changes instead of changing them, so
+// a slice a reader holds never changes under it.
 type Store struct {
 	mu         sync.RWMutex
 	workspaces map[string]membership.Workspace
-	byUser     map[string][]membership.Membership
-	revision   uint64
+	// members holds each workspace's memberships by user.
+	members map[string]map[string]membership.Membership
+	// byUser holds each user's memberships, sorted by workspace; copy-on-write.
+	byUser map[string][]membership.Membership
+	// changed is the revision of each workspace's last change, for Update's retry.
+	changed  map[string]uint64
+	revision uint64
 }
+
+var _ membership.Store = (*Store)(nil)
 
 // New returns a store holding the data, at revision 1. The data should have been
 // validated.
 func New(d *membership.Data) *Store {
-	s := &Store{
-		workspaces: make(map[string]membership.Workspace, len(d.Workspaces)),
-		byUser:     make(map[string][]membership.Membership),
-		revision:   1,
-	}
+	s := &Store{revision: 1}
+	s.reset()
+	s.load(d)
+	return s
+}
+
+func (s *Store) reset() {
+	s.workspaces = make(map[string]membership.Workspace)
+	s.members = make(map[string]map[string]membership.Membership)
+	s.byUser = make(map[string][]membership.Membership)
+	s.changed = make(map[string]uint64)
+}
+
+// load adds and overwrites d's workspaces and memberships. The caller holds mu or is
+// the only one with s.
+func (s *Store) load(d *membership.Data) {
 	for _, w := range d.Workspaces {
 		s.workspaces[w.ID] = w
+		s.changed[w.ID] = s.revision
 	}
 	for _, m := range d.Memberships {
-		s.byUser[m.User] = append(s.byUser[m.User], m)
+		s.put(m)
+		s.changed[m.Workspace] = s.revision
 	}
-	return s
+}
+
+// put stores m. The caller holds mu.
+func (s *Store) put(m membership.Membership) {
+	m.MiniPrograms = slices.Clone(m.MiniPrograms)
+	ms := s.members[m.Workspace]
+	if ms == nil {
+		ms = make(map[string]membership.Membership)
+		s.members[m.Workspace] = ms
+	}
+	ms[m.User] = m
+
+	old := s.byUser[m.User]
+	list := make([]membership.Membership, 0, len(old)+1)
+	list = append(list, old...)
+	i, found := slices.BinarySearchFunc(list, m.Workspace, byWorkspace)
+	if found {
+		list[i] = m
+	} else {
+		list = slices.Insert(list, i, m)
+	}
+	s.byUser[m.User] = list
+}
+
+// remove deletes the user's membership of the workspace. The caller holds mu.
+func (s *Store) remove(workspace, user string) {
+	delete(s.members[workspace], user)
+	list := slices.DeleteFunc(slices.Clone(s.byUser[user]), func(m membership.Membership) bool {
+		return m.Workspace == workspace
+	})
+	if len(list) == 0 {
+		delete(s.byUser, user)
+		return
+	}
+	s.byUser[user] = list
+}
+
+func byWorkspace(m membership.Membership, workspace string) int {
+	return strings.Compare(m.Workspace, workspace)
 }
 
 // Workspace implements membership.Reader.
@@ -60,5 +123,51 @@ func (s *Store) Revision(context.Context) (uint64, error) {
 	return s.revision, nil
 }
 
-// Ping reports that the store is reachable, which it always is.
+// Members implements membership.Store; the memberships are sorted by user.
+func (s *Store) Members(_ context.Context, workspace string) ([]membership.Membership, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, ok := s.workspaces[workspace]; !ok {
+		return nil, fmt.Errorf("members of %s: %w", workspace, membership.ErrNotFound)
+	}
+	ms := s.members[workspace]
+	list := make([]membership.Membership, 0, len(ms))
+	for _, user := range slices.Sorted(maps.Keys(ms)) {
+		list = append(list, ms[user])
+	}
+	return list, nil
+}
+
+// Sync implements membership.Store. The store's answers always reflect its latest
+// revision, so Sync waits for nothing: a revision it has not reached is ErrStale.
+func (s *Store) Sync(_ context.Context, rev uint64) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if rev > s.revision {
+		return fmt.Errorf("sync to revision %d, at %d: %w", rev, s.revision, membership.ErrStale)
+	}
+	return nil
+}
+
+// Export implements membership.Store.
+func (s *Store) Export(context.Context) (*membership.Data, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d := &membership.Data{
+		Workspaces:  slices.AppendSeq(make([]membership.Workspace, 0, len(s.workspaces)), maps.Values(s.workspaces)),
+		Memberships: []membership.Membership{},
+	}
+	for _, ms := range s.members {
+		for _, m := range ms {
+			d.Memberships = append(d.Memberships, m)
+		}
+	}
+	d.Sort()
+	return d, nil
+}
+
+// Ping implements membership.Store; the embedded store is always reachable.
 func (s *Store) Ping(context.Context) error { return nil }
+
+// Close implements membership.Store; there is nothing to release.
+func (s *Store) Close() error { return nil }

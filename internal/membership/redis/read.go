@@ -1,0 +1,279 @@
+package redis
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/rolegate/rolegate/internal/membership"
+)
+
+// Workspace implements membership.Reader: from the cache when it holds the fact
+// fresh, else from Redis, which concurrent callers share.
+func (s *Store) Workspace(ctx context.Context, id string) (membership.Workspace, error) {
+	w, found, ok := s.cache.workspace(id)
+	if ok {
+		s.stats.hits.Add(1)
+	} else {
+		s.stats.misses.Add(1)
+		f, err := load(ctx, s, "w:"+id, func(ctx context.Context) (workspaceFact, uint64, error) {
+			return s.fetchWorkspace(ctx, id)
+		})
+		if err != nil {
+			s.stats.errors.Add(1)
+			return membership.Workspace{}, fmt.Errorf("workspace %s: %w", id, err)
+		}
+		w, found = f.w, f.found
+	}
+	if !found {
+		return membership.Workspace{}, membership.ErrNotFound
+	}
+	return w, nil
+}
+
+// UserMemberships implements membership.Reader, sorted by workspace: from the cache
+// when it holds the fact fresh, else from Redis, which concurrent callers share.
+func (s *Store) UserMemberships(ctx context.Context, user string) ([]membership.Membership, error) {
+	if ms, ok := s.cache.user(user); ok {
+		s.stats.hits.Add(1)
+		return ms, nil
+	}
+	s.stats.misses.Add(1)
+	ms, err := load(ctx, s, "u:"+user, func(ctx context.Context) ([]membership.Membership, uint64, error) {
+		return s.fetchUser(ctx, user)
+	})
+	if err != nil {
+		s.stats.errors.Add(1)
+		return nil, fmt.Errorf("memberships of %s: %w", user, err)
+	}
+	return ms, nil
+}
+
+type workspaceFact struct {
+	w     membership.Workspace
+	found bool
+}
+
+// fetched is what a shared read returns: the value and the revision it was read at.
+type fetched[T any] struct {
+	val T
+	rev uint64
+}
+
+// load reads key through fetch, sharing the read with concurrent callers of the same
+// key. The shared read runs on a context of its own, detached from every caller's
+// cancellation and bounded by the lookup deadline; each caller waits on its own ctx.
+// A caller never takes a value older than the revision the store had reached when
+// it asked: one that joined an earlier read reads again.
+func load[T any](ctx context.Context, s *Store, key string, fetch func(context.Context) (T, uint64, error)) (T, error) {
+	floor := s.cache.applied.Load()
+	ch := s.group.DoChan(key, func() (any, error) {
+		fctx, cancel := s.bounded(context.WithoutCancel(ctx))
+		defer cancel()
+		v, rev, err := fetch(fctx)
+		return fetched[T]{val: v, rev: rev}, err
+	})
+	var zero T
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return zero, r.Err
+		}
+		if f := r.Val.(fetched[T]); f.rev >= floor {
+			return f.val, nil
+		}
+	case <-ctx.Done():
+		return zero, unavailable(ctx.Err())
+	}
+	fctx, cancel := s.bounded(ctx)
+	defer cancel()
+	v, _, err := fetch(fctx)
+	return v, err
+}
+
+// fetchWorkspace reads the workspace and the revision in one transaction, and caches
+// the fact when the cache admits it.
+func (s *Store) fetchWorkspace(ctx context.Context, id string) (workspaceFact, uint64, error) {
+	s.stats.fetches.Add(1)
+	t := s.cache.ticket()
+	var get *goredis.StringCmd
+	rev, err := s.readAt(ctx, func(p goredis.Pipeliner) { get = p.HGet(ctx, s.keys.workspaces, id) })
+	if err != nil {
+		return workspaceFact{}, 0, err
+	}
+	var f workspaceFact
+	if raw, err := get.Result(); err == nil {
+		if f.w, err = decodeWorkspace(raw); err != nil {
+			return workspaceFact{}, 0, err
+		}
+		f.found = true
+	}
+	s.cache.putWorkspace(t, rev, id, f.w, f.found)
+	return f, rev, nil
+}
+
+// fetchUser reads the user's memberships and the revision in one transaction, and
+// caches them when the cache admits them.
+func (s *Store) fetchUser(ctx context.Context, user string) ([]membership.Membership, uint64, error) {
+	s.stats.fetches.Add(1)
+	t := s.cache.ticket()
+	var all *goredis.MapStringStringCmd
+	rev, err := s.readAt(ctx, func(p goredis.Pipeliner) { all = p.HGetAll(ctx, s.keys.user(user)) })
+	if err != nil {
+		return nil, 0, err
+	}
+	ms, err := decodeMemberships(all.Val())
+	if err != nil {
+		return nil, 0, err
+	}
+	slices.SortFunc(ms, func(a, b membership.Membership) int { return cmp.Compare(a.Workspace, b.Workspace) })
+	s.cache.putUser(t, rev, user, ms)
+	return ms, rev, nil
+}
+
+// readAt runs the reads queue adds in one MULTI/EXEC with a read of the revision, so
+// the values are those at the revision returned. Redis's nil reply is not an error.
+func (s *Store) readAt(ctx context.Context, queue func(goredis.Pipeliner)) (uint64, error) {
+	var get *goredis.StringCmd
+	_, err := s.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		queue(p)
+		get = p.Get(ctx, s.keys.rev)
+		return nil
+	})
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return 0, unavailable(err)
+	}
+	return parseRevision(get.Val())
+}
+
+func decodeMemberships(fields map[string]string) ([]membership.Membership, error) {
+	ms := make([]membership.Membership, 0, len(fields))
+	for _, raw := range fields {
+		m, err := decodeMembership(raw)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
+}
+
+// Revision implements membership.Reader. With the cache live it is the revision the
+// cache reflects, without a round trip; otherwise it is read from Redis.
+func (s *Store) Revision(ctx context.Context) (uint64, error) {
+	if s.cache.live.Load() {
+		return s.cache.applied.Load(), nil
+	}
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
+	rev, err := s.readRevision(ctx)
+	if err != nil {
+		return 0, err
+	}
+	s.cache.adopt(rev)
+	return rev, nil
+}
+
+func (s *Store) readRevision(ctx context.Context) (uint64, error) {
+	v, err := s.client.Get(ctx, s.keys.rev).Result()
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return 0, unavailable(err)
+	}
+	return parseRevision(v)
+}
+
+// Members implements membership.Store, sorted by user; it always reads Redis.
+func (s *Store) Members(ctx context.Context, workspace string) ([]membership.Membership, error) {
+	var exists *goredis.BoolCmd
+	var all *goredis.MapStringStringCmd
+	_, err := s.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		exists = p.HExists(ctx, s.keys.workspaces, workspace)
+		all = p.HGetAll(ctx, s.keys.workspace(workspace))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("members of %s: %w", workspace, unavailable(err))
+	}
+	if !exists.Val() {
+		return nil, fmt.Errorf("members of %s: %w", workspace, membership.ErrNotFound)
+	}
+	ms, err := decodeMemberships(all.Val())
+	if err != nil {
+		return nil, fmt.Errorf("members of %s: %w", workspace, err)
+	}
+	slices.SortFunc(ms, func(a, b membership.Membership) int { return cmp.Compare(a.User, b.User) })
+	return ms, nil
+}
+
+// Export implements membership.Store: everything at one revision.
+func (s *Store) Export(ctx context.Context) (*membership.Data, error) {
+	snap, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	d := &membership.Data{Workspaces: []membership.Workspace{}, Memberships: []membership.Membership{}}
+	for _, raw := range snap.workspaces {
+		w, err := decodeWorkspace(raw)
+		if err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+		d.Workspaces = append(d.Workspaces, w)
+	}
+	for _, fields := range snap.members {
+		ms, err := decodeMemberships(fields)
+		if err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+		d.Memberships = append(d.Memberships, ms...)
+	}
+	d.Sort()
+	return d, nil
+}
+
+// snapshot is every workspace and membership as stored, at one revision.
+type snapshot struct {
+	rev        uint64
+	workspaces map[string]string            // id → JSON
+	members    map[string]map[string]string // workspace → user → JSON
+}
+
+// maxSnapshotAttempts bounds the reads of a snapshot while writes keep coming.
+const maxSnapshotAttempts = 20
+
+// snapshot reads the workspaces, then their members; it is consistent when the
+// revision did not move between the two reads, and read again when it did.
+func (s *Store) snapshot(ctx context.Context) (snapshot, error) {
+	for range maxSnapshotAttempts {
+		var snap snapshot
+		var wsAll *goredis.MapStringStringCmd
+		rev, err := s.readAt(ctx, func(p goredis.Pipeliner) { wsAll = p.HGetAll(ctx, s.keys.workspaces) })
+		if err != nil {
+			return snap, err
+		}
+		snap.workspaces = wsAll.Val()
+		ids := slices.Sorted(maps.Keys(snap.workspaces))
+		cmds := make([]*goredis.MapStringStringCmd, len(ids))
+		snap.rev, err = s.readAt(ctx, func(p goredis.Pipeliner) {
+			for i, id := range ids {
+				cmds[i] = p.HGetAll(ctx, s.keys.workspace(id))
+			}
+		})
+		if err != nil {
+			return snap, err
+		}
+		if snap.rev != rev {
+			continue
+		}
+		snap.members = make(map[string]map[string]string, len(ids))
+		for i, id := range ids {
+			snap.members[id] = cmds[i].Val()
+		}
+		return snap, nil
+	}
+	return snapshot{}, errors.New("the data kept changing while it was read")
+}
