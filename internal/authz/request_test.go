@@ -21,7 +21,7 @@ func TestDecodeRequest(t *testing.T) {
 		{"missing workspace", `{"subject":"u","action":"a:b","resource":{}}`, "resource.workspace is required"},
 		{"unknown field", `{"subject":"u","action":"a:b","resource":{"workspace":"w"},"facts":{}}`, "unknown object member"},
 		{"duplicate key", `{"subject":"u","subject":"v","action":"a:b","resource":{"workspace":"w"}}`, "duplicate"},
-		{"wrong type", `{"subject":1,"action":"a:b","resource":{"workspace":"w"}}`, "cannot unmarshal"},
+		{"wrong type", `{"subject":1,"action":"a:b","resource":{"workspace":"w"}}`, "unmarshal JSON number into Go string"},
 		{"nested attribute", `{"subject":"u","action":"a:b","resource":{"workspace":"w","attributes":{"x":{"y":1}}}}`, "string, number or boolean"},
 		{"trailing garbage", `{"subject":"u","action":"a:b","resource":{"workspace":"w"}} x`, "invalid"},
 		{"invalid utf-8", "{\"subject\":\"u\xff\",\"action\":\"a:b\",\"resource\":{\"workspace\":\"w\"}}", "UTF-8"},
