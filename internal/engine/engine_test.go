@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/policy"
@@ -146,5 +148,31 @@ func TestEngineActivate(t *testing.T) {
 	e.Activate(p)
 	if e.Policy() != p {
 		t.Fatal("activated policy is not active")
+	}
+}
+
+func TestMembershipsData(t *testing.T) {
+	d := &membership.Data{
+		Workspaces: []membership.Workspace{
+			{ID: "tw", Type: membership.TypeTenant},
+			{ID: "dw", Type: membership.TypeDeveloper, Tenant: "tw"},
+		},
+		Memberships: []membership.Membership{
+			{User: "u", Workspace: "tw", Role: "workspace_admin", Status: membership.StatusActive},
+			{User: "u", Workspace: "dw", Role: "developer", Status: membership.StatusInvited, MiniPrograms: []string{"mp"}},
+		},
+	}
+	want := map[string]any{
+		"workspaces": map[string]any{
+			"tw": map[string]any{"type": "tenant"},
+			"dw": map[string]any{"type": "developer", "tenant": "tw"},
+		},
+		"users": map[string]any{"u": map[string]any{
+			"tw": map[string]any{"role": "workspace_admin", "status": "active", "miniprograms": []any{}},
+			"dw": map[string]any{"role": "developer", "status": "invited", "miniprograms": []any{"mp"}},
+		}},
+	}
+	if diff := cmp.Diff(want, engine.MembershipsData(d)); diff != "" {
+		t.Fatalf("layout differs (-want +got):\n%s", diff)
 	}
 }
