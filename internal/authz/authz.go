@@ -18,6 +18,9 @@ const (
 	CodeMembershipUnavailable = "membership_unavailable"
 	CodePolicyUnavailable     = "policy_unavailable"
 	CodePolicyError           = "policy_error"
+	// CodePolicyStale: the active policy is older than its source's maximum age
+	// allows, because no refresh succeeded in time (see engine.Engine.Active).
+	CodePolicyStale = "policy_stale"
 )
 
 // Decision is the answer to one Request.
@@ -44,11 +47,16 @@ func NewService(e *engine.Engine, store membership.Reader) *Service {
 }
 
 // Decide answers the request. It never returns an allow it did not get from the
-// policy: a missing policy, an unreachable store or a failed evaluation deny.
+// policy: a missing or stale policy, an unreachable store or a failed evaluation deny.
 func (s *Service) Decide(ctx context.Context, req *Request) Decision {
-	p := s.engine.Policy()
+	p, staleAt := s.engine.Active()
 	if p == nil {
 		return deny("", CodePolicyUnavailable, "no policy is active", errors.New("no active policy"))
+	}
+	now := s.now()
+	if !staleAt.IsZero() && now.After(staleAt) {
+		return deny(p.Revision(), CodePolicyStale, "the policy could not be refreshed in time",
+			fmt.Errorf("policy %s stale since %s", p.Revision(), staleAt.Format(time.RFC3339)))
 	}
 
 	facts, rev, err := s.facts(ctx, req)
@@ -66,7 +74,7 @@ func (s *Service) Decide(ctx context.Context, req *Request) Decision {
 			Attributes: req.Resource.Attributes,
 		},
 		Facts: facts,
-		Time:  s.now(),
+		Time:  now,
 	}
 	d, err := p.Decide(ctx, in)
 	if err != nil {
