@@ -55,8 +55,7 @@ func (s *Service) Decide(ctx context.Context, req *Request) Decision {
 	}
 	now := s.now()
 	if !staleAt.IsZero() && now.After(staleAt) {
-		return deny(p.Revision(), CodePolicyStale, "the policy could not be refreshed in time",
-			fmt.Errorf("policy %s stale since %s", p.Revision(), staleAt.Format(time.RFC3339)))
+		return denyStale(p, staleAt)
 	}
 
 	facts, rev, err := s.facts(ctx, req)
@@ -105,6 +104,11 @@ func (s *Service) facts(ctx context.Context, req *Request) (engine.Facts, uint64
 		return f, 0, fmt.Errorf("memberships of %s: %w", req.Subject, err)
 	}
 	return f, rev, nil
+}
+
+func denyStale(p *engine.Policy, staleAt time.Time) Decision {
+	return deny(p.Revision(), CodePolicyStale, "the policy could not be refreshed in time",
+		fmt.Errorf("policy %s stale since %s", p.Revision(), staleAt.Format(time.RFC3339)))
 }
 
 func deny(policyRevision, code, message string, err error) Decision {

@@ -123,22 +123,7 @@ func newBundleVerifyCmd() *cobra.Command {
 			"content differs from the signed digest.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			vc, err := v.Config()
-			if err != nil {
-				return err
-			}
-			f, err := os.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			b, err := bundle.ReadWith(f, bundle.ReadOptions{Verify: vc})
-			if err != nil {
-				return &exitError{code: 2, err: fmt.Errorf("%s: %w", args[0], err)}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: signature verified, revision %s, %d modules\n",
-				args[0], b.Manifest.Revision, len(b.Modules))
-			return nil
+			return verifyBundle(cmd, args[0], v)
 		},
 	}
 	f := cmd.Flags()
@@ -149,6 +134,27 @@ func newBundleVerifyCmd() *cobra.Command {
 	f.StringVar(&v.Scope, "scope", "", "scope the signature must carry")
 	_ = cmd.MarkFlagRequired("verification-key")
 	return cmd
+}
+
+// verifyBundle checks the signature of the bundle at path; a bundle that fails the
+// check exits 2.
+func verifyBundle(cmd *cobra.Command, path string, v bundle.Verification) error {
+	vc, err := v.Config()
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := bundle.ReadWith(f, bundle.ReadOptions{Verify: vc})
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("%s: %w", path, err)}
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: signature verified, revision %s, %d modules\n",
+		path, b.Manifest.Revision, len(b.Modules))
+	return nil
 }
 
 func newBundleInspectCmd() *cobra.Command {
