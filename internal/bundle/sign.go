@@ -70,14 +70,14 @@ func Sign(b *opabundle.Bundle, s Signing) (*opabundle.Bundle, error) {
 type Verification struct {
 	// KeyFile holds the PEM public key (or certificate) or, for HS256, the shared
 	// secret exactly as the file's bytes.
-	KeyFile string
+	KeyFile string `yaml:"key_file"`
 	// Algorithm is any algorithm OPA supports; empty means DefaultAlgorithm.
-	Algorithm string
+	Algorithm string `yaml:"algorithm"`
 	// KeyID is the id the key is known by; empty means DefaultKeyID. As in OPA, this
 	// key checks the signature whatever kid the token names.
-	KeyID string
+	KeyID string `yaml:"key_id"`
 	// Scope, when set, must equal the token's scope claim.
-	Scope string
+	Scope string `yaml:"scope"`
 }
 
 // Config reads the key and returns OPA's verification configuration for it.
