@@ -198,6 +198,13 @@ func (m *Manager) apply(ctx context.Context, c candidate) error {
 		}
 		return failAt(StageParse, err)
 	}
+	// A bundle built without a revision (opa build sets none) gets its content
+	// hash, so that every decision still names the policy that made it.
+	if b.Manifest.Revision == "" {
+		if b.Manifest.Revision, err = policy.Revision(b); err != nil {
+			return failAt(StageParse, err)
+		}
+	}
 	p, err := engine.Compile(ctx, b)
 	if err != nil {
 		return failAt(StageCompile, err)

@@ -243,3 +243,18 @@ func TestPolicyStale(t *testing.T) {
 		t.Fatalf("decision = %+v, want allowed once refreshed", d)
 	}
 }
+
+func TestBundleWithoutRevision(t *testing.T) {
+	f := newFixture(t)
+	b := bundletest.Policy(t, nil)
+	b.Manifest.Revision = ""
+	srv := newBundleServer(t, bundletest.Tarball(t, bundletest.Sign(t, b, f.sign)))
+	r := newRig(t, f.urlConfig(srv.URL))
+	if err := r.m.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The same sources as the fixture's good bundle: the same content hash.
+	if st := r.m.Status(); st.Policy.Revision != f.good.Manifest.Revision {
+		t.Fatalf("revision %q, want the content hash %s", st.Policy.Revision, f.good.Manifest.Revision)
+	}
+}
