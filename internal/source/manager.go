@@ -24,8 +24,8 @@ import (
 	"github.com/rolegate/rolegate/internal/policy"
 )
 
-// Manager keeps an engine's active policy current from one source. It is the only
-// writer of the engine's policy. Its methods are safe for concurrent use.
+// Manager keeps an engine's active policy current from one source; nothing else
+// should activate policies on that engine. Its methods are safe for concurrent use.
 type Manager struct {
 	cfg      Config
 	kind     Kind

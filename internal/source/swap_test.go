@@ -39,10 +39,12 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	const swaps, deciders = 12, 4
 	var stop atomic.Bool
 	seen := make([]map[string]int, deciders)
-	var wg sync.WaitGroup
+	var wg, started sync.WaitGroup
+	started.Add(deciders)
 	for i := range deciders {
-		wg.Go(func() { seen[i] = decideUntil(t, r.svc, cases, want, &stop) })
+		wg.Go(func() { seen[i] = decideUntil(t, r.svc, cases, want, &stop, started.Done) })
 	}
+	started.Wait()
 	for i := 1; i <= swaps; i++ {
 		srv.serve(bundles[i%2])
 		if err := r.m.Refresh(context.Background()); err != nil {
@@ -95,13 +97,17 @@ func decideAlone(t *testing.T, f *fixture, b *opabundle.Bundle, cases []*authz.R
 
 // decideUntil decides the cases round and round until stop, checking each decision
 // against its revision's answer, and returns how many decisions each revision made.
+// It calls started after its first decision.
 func decideUntil(t *testing.T, svc *authz.Service, cases []*authz.Request, want map[string][]outcome,
-	stop *atomic.Bool,
+	stop *atomic.Bool, started func(),
 ) map[string]int {
 	seen := map[string]int{}
+	once := sync.OnceFunc(started)
+	defer once()
 	for i := 0; !stop.Load() || i < len(cases); i++ {
 		k := i % len(cases)
 		d := svc.Decide(context.Background(), cases[k])
+		once()
 		got := outcome{Allow: d.Allow, Reasons: d.Reasons, Revision: d.PolicyRevision}
 		expected, ok := want[d.PolicyRevision]
 		if !ok || d.Err != nil {

@@ -211,7 +211,9 @@ func TestPolicyStale(t *testing.T) {
 	f := newFixture(t)
 	srv := newBundleServer(t, bundletest.Tarball(t, f.good))
 	cfg := f.urlConfig(srv.URL)
-	cfg.PollInterval, cfg.MaxPolicyAge = 20*time.Millisecond, 2*time.Second
+	// Polls renew the policy every 20ms; only a stall of 5s between them would make
+	// it stale while the server is up.
+	cfg.PollInterval, cfg.MaxPolicyAge = 20*time.Millisecond, 5*time.Second
 	r := newRig(t, cfg)
 	m, svc := r.m, r.svc
 	if err := m.Start(context.Background()); err != nil {
