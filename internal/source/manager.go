@@ -110,8 +110,9 @@ func absolute(path string) string {
 }
 
 // Refresh checks the source once and activates a new revision if there is one. An
-// error means the active policy did not change; it has been logged and counted,
-// and StageOf tells where it happened.
+// error has been logged and counted, and StageOf tells where it happened; the
+// active policy did not change, except after a StagePersist error, where the new
+// policy is active and only its copy on disk is missing.
 func (m *Manager) Refresh(ctx context.Context) error {
 	m.refreshMu.Lock()
 	defer m.refreshMu.Unlock()
