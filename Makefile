@@ -20,6 +20,10 @@ run: ## Serve the decision API on 127.0.0.1:8181 with the example memberships
 build: ## Build bin/rolegate
 	$(GO) build -o $(BIN) ./cmd/rolegate
 
+.PHONY: opa
+opa: ## Build bin/opa from the OPA version go.mod pins (for opa run --server)
+	$(GO) build -o bin/opa github.com/open-policy-agent/opa
+
 .PHONY: test
 test: tools lint policy-check policy-test ## Run every test (installs what the tests need)
 	$(GO) test -race -count=1 ./...

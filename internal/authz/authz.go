@@ -20,6 +20,9 @@ const (
 	CodeMembershipUnavailable = "membership_unavailable"
 	CodePolicyUnavailable     = "policy_unavailable"
 	CodePolicyError           = "policy_error"
+	// CodePolicyStale: the active policy is older than its source's maximum age
+	// allows, because no refresh succeeded in time (see engine.Engine.Active).
+	CodePolicyStale = "policy_stale"
 )
 
 // Decision is the answer to one Request.
@@ -78,7 +81,7 @@ func NewService(e *engine.Engine, store membership.Reader, opts ...Option) *Serv
 func (s *Service) Engine() *engine.Engine { return s.engine }
 
 // Decide answers the request. It never returns an allow it did not get from the
-// policy: a missing policy, an unreachable store or a failed evaluation deny.
+// policy: a missing or stale policy, an unreachable store or a failed evaluation deny.
 func (s *Service) Decide(ctx context.Context, req *Request) Decision {
 	start := s.now()
 	d := s.decide(ctx, req, start)
@@ -101,28 +104,43 @@ func (s *Service) finish(ctx context.Context, req *Request, d Decision, start ti
 // store's readers, such as a membership write checking its actor inside the write.
 func (s *Service) DecideOn(ctx context.Context, req *Request, facts engine.Facts, rev uint64) Decision {
 	start := s.now()
-	d := s.evaluate(ctx, req, facts, rev, start)
-	return s.finish(ctx, req, d, start)
+	p, refused := s.policy(start)
+	if refused != nil {
+		return s.finish(ctx, req, *refused, start)
+	}
+	return s.finish(ctx, req, s.evaluate(ctx, p, req, facts, rev, start), start)
 }
 
 func (s *Service) decide(ctx context.Context, req *Request, now time.Time) Decision {
-	if s.engine.Policy() == nil {
-		return deny("", CodePolicyUnavailable, "no policy is active", errors.New("no active policy"))
+	p, refused := s.policy(now)
+	if refused != nil {
+		return *refused
 	}
 	facts, rev, err := s.facts(ctx, req)
 	if err != nil {
-		return deny(s.engine.Policy().Revision(), CodeMembershipUnavailable,
-			"membership facts could not be read", err)
+		return deny(p.Revision(), CodeMembershipUnavailable, "membership facts could not be read", err)
 	}
-	return s.evaluate(ctx, req, facts, rev, now)
+	return s.evaluate(ctx, p, req, facts, rev, now)
 }
 
-func (s *Service) evaluate(ctx context.Context, req *Request, facts engine.Facts, rev uint64, now time.Time) Decision {
-	p := s.engine.Policy()
+// policy returns the active policy, or the denial to give when there is none or it is
+// stale. The policy and its stale time come from one atomic load.
+func (s *Service) policy(now time.Time) (*engine.Policy, *Decision) {
+	p, staleAt := s.engine.Active()
 	if p == nil {
-		return deny("", CodePolicyUnavailable, "no policy is active", errors.New("no active policy"))
+		d := deny("", CodePolicyUnavailable, "no policy is active", errors.New("no active policy"))
+		return nil, &d
 	}
+	if !staleAt.IsZero() && now.After(staleAt) {
+		d := denyStale(p, staleAt)
+		return nil, &d
+	}
+	return p, nil
+}
 
+func (s *Service) evaluate(ctx context.Context, p *engine.Policy, req *Request, facts engine.Facts, rev uint64,
+	now time.Time,
+) Decision {
 	in := &engine.Input{
 		Subject: req.Subject,
 		Action:  req.Action,
@@ -173,6 +191,11 @@ func (s *Service) facts(ctx context.Context, req *Request) (engine.Facts, uint64
 		return f, 0, fmt.Errorf("memberships of %s: %w", req.Subject, err)
 	}
 	return f, rev, nil
+}
+
+func denyStale(p *engine.Policy, staleAt time.Time) Decision {
+	return deny(p.Revision(), CodePolicyStale, "the policy could not be refreshed in time",
+		fmt.Errorf("policy %s stale since %s", p.Revision(), staleAt.Format(time.RFC3339)))
 }
 
 func deny(policyRevision, code, message string, err error) Decision {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/rolegate/rolegate/internal/authz"
 	"github.com/rolegate/rolegate/internal/engine"
@@ -67,6 +68,14 @@ func TestDomainMatrix(t *testing.T) {
 	}
 }
 
+// staleEngine returns an engine whose policy went stale a minute ago.
+func staleEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	e := engine.New(nil)
+	e.ActivateUntil(compiled(t), time.Now().Add(-time.Minute))
+	return e
+}
+
 // failingStore fails every lookup, as an unreachable store would.
 type failingStore struct{ err error }
 
@@ -97,6 +106,11 @@ func TestDecideFailsClosed(t *testing.T) {
 			wantCode: authz.CodeMembershipUnavailable,
 		},
 		{
+			name:     "policy stale",
+			svc:      authz.NewService(staleEngine(t), memory.New(domain.World())),
+			wantCode: authz.CodePolicyStale,
+		},
+		{
 			name:     "no policy active",
 			svc:      authz.NewService(engine.New(nil), memory.New(domain.World())),
 			wantCode: authz.CodePolicyUnavailable,
@@ -124,5 +138,17 @@ func TestDecideReportsRevisions(t *testing.T) {
 	})
 	if !d.Allow || d.PolicyRevision != p.Revision() || d.MembershipRevision != 1 {
 		t.Fatalf("decision = %+v, want allowed at policy %s, membership 1", d, p.Revision())
+	}
+}
+
+func TestDecideBeforeThePolicyIsStale(t *testing.T) {
+	e := engine.New(nil)
+	e.ActivateUntil(compiled(t), time.Now().Add(time.Hour))
+	d := authz.NewService(e, memory.New(domain.World())).Decide(context.Background(), &authz.Request{
+		Subject: "u-workspace_admin", Action: "workspace:view",
+		Resource: authz.Resource{Workspace: domain.TenantHome},
+	})
+	if !d.Allow || d.Err != nil {
+		t.Fatalf("decision = %+v, want allowed", d)
 	}
 }

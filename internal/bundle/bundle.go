@@ -5,6 +5,7 @@ package bundle
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -52,9 +53,73 @@ func WriteFile(path string, b *opabundle.Bundle) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// Read reads a bundle tarball.
+// DataBundle returns a bundle that carries doc at data.<root> and owns root, with a
+// content-hash revision. It is how data such as memberships reaches a plain OPA
+// server beside the policy bundle.
+func DataBundle(root string, doc any) (*opabundle.Bundle, error) {
+	b := &opabundle.Bundle{
+		Manifest: opabundle.Manifest{Roots: &[]string{root}},
+		Data:     map[string]any{root: doc},
+	}
+	rev, err := policy.Revision(b)
+	if err != nil {
+		return nil, fmt.Errorf("data bundle: %w", err)
+	}
+	b.Manifest.Revision = rev
+	return b, nil
+}
+
+// ErrSignature marks a well-formed bundle whose signature does not check out: it is
+// unsigned, signed with another key or scope, or holds a file the signature does not
+// cover or whose digest differs.
+var ErrSignature = errors.New("bundle signature rejected")
+
+// ReadOptions tune ReadWith.
+type ReadOptions struct {
+	// Verify, when not nil, is the signature check the bundle must pass.
+	Verify *opabundle.VerificationConfig
+	// MaxFileBytes bounds each file once decompressed; zero means OPA's default.
+	MaxFileBytes int64
+}
+
+// Read reads a bundle tarball without checking, or keeping, any signature it carries.
 func Read(r io.Reader) (*opabundle.Bundle, error) {
-	b, err := opabundle.NewReader(r).WithRegoVersion(ast.RegoV1).Read()
+	return ReadWith(r, ReadOptions{})
+}
+
+// ReadWith reads a bundle tarball with OPA's reader. With o.Verify set, a bundle
+// that parses but fails the signature check is an error wrapping ErrSignature.
+func ReadWith(r io.Reader, o ReadOptions) (*opabundle.Bundle, error) {
+	if o.Verify == nil {
+		return read(r, o)
+	}
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read bundle: %w", err)
+	}
+	b, err := read(bytes.NewReader(raw), o)
+	if err == nil {
+		return b, nil
+	}
+	// OPA's reader does not say which step failed: a bundle that reads without the
+	// check failed the check.
+	if _, perr := read(bytes.NewReader(raw), ReadOptions{MaxFileBytes: o.MaxFileBytes}); perr != nil {
+		return nil, perr
+	}
+	return nil, fmt.Errorf("read bundle: %w: %w", ErrSignature, errors.Unwrap(err))
+}
+
+func read(r io.Reader, o ReadOptions) (*opabundle.Bundle, error) {
+	br := opabundle.NewReader(r).WithRegoVersion(ast.RegoV1)
+	if o.Verify != nil {
+		br = br.WithBundleVerificationConfig(o.Verify)
+	} else {
+		br = br.WithSkipBundleVerification(true)
+	}
+	if o.MaxFileBytes > 0 {
+		br = br.WithSizeLimitBytes(o.MaxFileBytes)
+	}
+	b, err := br.Read()
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	opabundle "github.com/open-policy-agent/opa/v1/bundle"
@@ -111,23 +112,64 @@ func (p *Policy) Model() *Model { return p.model }
 // it is empty when the policy has none.
 func (p *Policy) Routes() *route.Table { return p.routes }
 
-// Engine holds the active policy. Activating a new one is a single atomic step:
-// a decision that already took the old policy finishes on it.
+// Engine holds the active policy and the time after which it is stale. Activating a
+// new one is a single atomic step: a decision that already took the old policy
+// finishes on it. Reading both the policy and its stale time is one atomic load, so
+// the freshness guard costs the decision path nothing more.
 type Engine struct {
-	active atomic.Pointer[Policy]
+	active atomic.Pointer[activation]
 }
 
-// New returns an engine with p active; p may be nil when no policy is loaded yet.
+// activation is one immutable pairing of a policy with its stale time.
+type activation struct {
+	policy  *Policy
+	staleAt time.Time // zero: never stale
+}
+
+// New returns an engine with p active and never stale; p may be nil when no policy
+// is loaded yet.
 func New(p *Policy) *Engine {
 	e := &Engine{}
 	if p != nil {
-		e.active.Store(p)
+		e.Activate(p)
 	}
 	return e
 }
 
 // Policy returns the active policy, or nil when none has been activated.
-func (e *Engine) Policy() *Policy { return e.active.Load() }
+func (e *Engine) Policy() *Policy {
+	p, _ := e.Active()
+	return p
+}
 
-// Activate makes p the active policy.
-func (e *Engine) Activate(p *Policy) { e.active.Store(p) }
+// Active returns the active policy (nil when none) and the time after which it is
+// stale (zero when it never is), as one consistent pair.
+func (e *Engine) Active() (*Policy, time.Time) {
+	a := e.active.Load()
+	if a == nil {
+		return nil, time.Time{}
+	}
+	return a.policy, a.staleAt
+}
+
+// Activate makes p the active policy, never stale.
+func (e *Engine) Activate(p *Policy) { e.ActivateUntil(p, time.Time{}) }
+
+// ActivateUntil makes p the active policy, stale after staleAt (zero: never).
+func (e *Engine) ActivateUntil(p *Policy, staleAt time.Time) {
+	e.active.Store(&activation{policy: p, staleAt: staleAt})
+}
+
+// Renew moves the stale time of p to staleAt, when p is still the active policy; it
+// reports whether it was.
+func (e *Engine) Renew(p *Policy, staleAt time.Time) bool {
+	for {
+		cur := e.active.Load()
+		if cur == nil || cur.policy != p {
+			return false
+		}
+		if e.active.CompareAndSwap(cur, &activation{policy: p, staleAt: staleAt}) {
+			return true
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	opabundle "github.com/open-policy-agent/opa/v1/bundle"
@@ -217,7 +218,63 @@ func TestEngineActivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Activate(p)
-	if e.Policy() != p {
-		t.Fatal("activated policy is not active")
+	if got, staleAt := e.Active(); got != p || !staleAt.IsZero() {
+		t.Fatalf("active = %p until %v, want %p, never stale", got, staleAt, p)
+	}
+}
+
+func TestEngineStaleTime(t *testing.T) {
+	p, err := compile(t, policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := compile(t, policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	e := engine.New(nil)
+	if e.Renew(p, t0) {
+		t.Fatal("renewed a policy that is not active")
+	}
+	e.ActivateUntil(p, t0)
+	if !e.Renew(p, t0.Add(time.Minute)) {
+		t.Fatal("did not renew the active policy")
+	}
+	if got, staleAt := e.Active(); got != p || !staleAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("active = %p until %v, want %p until %v", got, staleAt, p, t0.Add(time.Minute))
+	}
+	e.ActivateUntil(q, t0)
+	if e.Renew(p, t0.Add(time.Hour)) {
+		t.Fatal("renewed a policy that was replaced")
+	}
+	if got, staleAt := e.Active(); got != q || !staleAt.Equal(t0) {
+		t.Fatalf("active = %p until %v, want %p until %v", got, staleAt, q, t0)
+	}
+}
+
+func TestMembershipsData(t *testing.T) {
+	d := &membership.Data{
+		Workspaces: []membership.Workspace{
+			{ID: "tw", Type: membership.TypeTenant},
+			{ID: "dw", Type: membership.TypeDeveloper, Tenant: "tw"},
+		},
+		Memberships: []membership.Membership{
+			{User: "u", Workspace: "tw", Role: "workspace_admin", Status: membership.StatusActive},
+			{User: "u", Workspace: "dw", Role: "developer", Status: membership.StatusInvited, MiniPrograms: []string{"mp"}},
+		},
+	}
+	want := map[string]any{
+		"workspaces": map[string]any{
+			"tw": map[string]any{"type": "tenant"},
+			"dw": map[string]any{"type": "developer", "tenant": "tw"},
+		},
+		"users": map[string]any{"u": map[string]any{
+			"tw": map[string]any{"role": "workspace_admin", "status": "active", "miniprograms": []any{}},
+			"dw": map[string]any{"role": "developer", "status": "invited", "miniprograms": []any{"mp"}},
+		}},
+	}
+	if diff := cmp.Diff(want, engine.MembershipsData(d)); diff != "" {
+		t.Fatalf("layout differs (-want +got):\n%s", diff)
 	}
 }

@@ -1,0 +1,226 @@
+// Package opatest runs OPA's own server beside rolegate, for tests and benchmarks
+// that compare the two: the opa binary is built from the OPA module version go.mod
+// pins, into bin/opa at the repository's top (git-ignored).
+package opatest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// module is the OPA module whose main package is the opa command.
+const module = "github.com/open-policy-agent/opa"
+
+var (
+	binaryOnce sync.Once
+	binaryPath string
+	binaryErr  error
+)
+
+// Binary returns the path of bin/opa, building it first when it is missing or is
+// another version than the one go.mod pins. It fails the test when it cannot.
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	binaryOnce.Do(func() { binaryPath, binaryErr = locate() })
+	if binaryErr != nil {
+		tb.Fatalf("opatest: %v", binaryErr)
+	}
+	return binaryPath
+}
+
+func locate() (string, error) {
+	root, err := goOutput("", "env", "GOMOD")
+	if err != nil || root == "" || root == os.DevNull {
+		return "", fmt.Errorf("find the module's go.mod: %v", err)
+	}
+	root = filepath.Dir(root)
+	want, err := goOutput(root, "list", "-m", "-f", "{{.Version}}", module)
+	if err != nil {
+		return "", fmt.Errorf("read the OPA version go.mod pins: %w", err)
+	}
+	bin := filepath.Join(root, "bin", "opa")
+	if version(bin) == strings.TrimPrefix(want, "v") {
+		return bin, nil
+	}
+	return bin, build(root, bin)
+}
+
+// version returns the version the opa binary at path reports, or "" when it cannot.
+func version(path string) string {
+	out, err := exec.Command(path, "version").Output()
+	if err != nil {
+		return ""
+	}
+	for line := range strings.Lines(string(out)) {
+		if v, ok := strings.CutPrefix(line, "Version: "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// build builds the opa command into bin through a temporary file, so that test
+// packages building at once never run a half-written binary.
+func build(root, bin string) error {
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", bin, os.Getpid())
+	if _, err := goOutput(root, "build", "-o", tmp, module); err != nil {
+		return fmt.Errorf("build opa: %w", err)
+	}
+	return os.Rename(tmp, bin)
+}
+
+func goOutput(dir string, args ...string) (string, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go %s: %w: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Server is an `opa run --server` process on a loopback port.
+type Server struct {
+	// URL is the server's base URL, such as http://127.0.0.1:40123.
+	URL    string
+	cmd    *exec.Cmd
+	output *syncBuffer
+	exited chan struct{} // closed once the process has exited
+}
+
+// Start runs `opa run --server --addr 127.0.0.1:PORT` with args (flags, then
+// bundle or data paths) on a free port, and returns once the server is healthy.
+// The server is stopped when the test ends; its output is logged if the test fails.
+func Start(tb testing.TB, args ...string) *Server {
+	tb.Helper()
+	addr, err := freeAddr()
+	if err != nil {
+		tb.Fatalf("opatest: %v", err)
+	}
+	argv := append([]string{"run", "--server", "--addr", addr, "--skip-version-check", "--log-level", "error"}, args...)
+	s := &Server{URL: "http://" + addr, output: &syncBuffer{}, exited: make(chan struct{})}
+	s.cmd = exec.Command(Binary(tb), argv...)
+	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
+	if err := s.cmd.Start(); err != nil {
+		tb.Fatalf("opatest: start opa: %v", err)
+	}
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.exited)
+	}()
+	tb.Cleanup(func() { s.stop(tb) })
+	if err := s.waitHealthy(30 * time.Second); err != nil {
+		tb.Fatalf("opatest: %v\nopa %s\n%s", err, strings.Join(argv, " "), s.output.String())
+	}
+	return s
+}
+
+func (s *Server) stop(tb testing.TB) {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+	if tb.Failed() {
+		tb.Logf("opa output:\n%s", s.output.String())
+	}
+}
+
+// waitHealthy polls GET /health until OPA answers, the process exits, or the
+// timeout passes. OPA loads the paths it is given before it listens.
+func (s *Server) waitHealthy(timeout time.Duration) error {
+	deadline := time.After(timeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := http.Get(s.URL + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("opa exited: %v", s.cmd.ProcessState)
+		case <-deadline:
+			return fmt.Errorf("opa not healthy after %s", timeout)
+		case <-tick.C:
+		}
+	}
+}
+
+// Query evaluates the document at path (such as "rolegate/authz/decision") for
+// input through POST /v1/data/PATH and returns its result, which is absent (nil)
+// when the document is undefined.
+func (s *Server) Query(ctx context.Context, path string, input any) (jsontext.Value, error) {
+	body, err := json.Marshal(map[string]any{"input": input})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/v1/data/"+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("query %s: %s: %s %v", path, resp.Status, raw, err)
+	}
+	var out struct {
+		Result jsontext.Value `json:"result"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("query %s: %w", path, err)
+	}
+	return out.Result, nil
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writes and the test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
