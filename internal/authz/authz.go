@@ -17,6 +17,7 @@ import (
 
 // Reason codes the service gives when the policy could not be asked.
 const (
+	CodeStaleMembership       = "stale_membership"
 	CodeMembershipUnavailable = "membership_unavailable"
 	CodePolicyUnavailable     = "policy_unavailable"
 	CodePolicyError           = "policy_error"
@@ -49,12 +50,16 @@ type Recorder interface {
 	Record(ctx context.Context, req *Request, d *Decision)
 }
 
+// DefaultConsistencyWait bounds the wait for a revision a request asks for.
+const DefaultConsistencyWait = 200 * time.Millisecond
+
 // Service decides requests with the engine's active policy and the store's facts.
 type Service struct {
-	engine    *engine.Engine
-	store     membership.Reader
-	recorders []Recorder
-	now       func() time.Time
+	engine          *engine.Engine
+	store           membership.Reader
+	recorders       []Recorder
+	now             func() time.Time
+	consistencyWait time.Duration
 }
 
 // Option configures a Service.
@@ -65,12 +70,18 @@ func WithRecorder(r Recorder) Option {
 	return func(s *Service) { s.recorders = append(s.recorders, r) }
 }
 
+// WithConsistencyWait bounds how long a decision waits for the membership revision
+// its request asks for before it is denied with stale_membership.
+func WithConsistencyWait(d time.Duration) Option {
+	return func(s *Service) { s.consistencyWait = d }
+}
+
 // WithClock makes the service read the time from now, for tests and replays.
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
 // NewService returns a service over the engine and the membership store.
 func NewService(e *engine.Engine, store membership.Reader, opts ...Option) *Service {
-	s := &Service{engine: e, store: store, now: time.Now}
+	s := &Service{engine: e, store: store, now: time.Now, consistencyWait: DefaultConsistencyWait}
 	for _, o := range opts {
 		o(s)
 	}
@@ -116,11 +127,36 @@ func (s *Service) decide(ctx context.Context, req *Request, now time.Time) Decis
 	if refused != nil {
 		return *refused
 	}
+	if req.Consistency != nil {
+		if d, ok := s.sync(ctx, p, req.Consistency); !ok {
+			return d
+		}
+	}
 	facts, rev, err := s.facts(ctx, req)
 	if err != nil {
 		return deny(p.Revision(), CodeMembershipUnavailable, "membership facts could not be read", err)
 	}
 	return s.evaluate(ctx, p, req, facts, rev, now)
+}
+
+// sync waits, within the consistency wait, until the store reflects the revision
+// the request asks for; it returns the denial to give when it does not.
+func (s *Service) sync(ctx context.Context, p *engine.Policy, c *Consistency) (Decision, bool) {
+	rev, err := c.Revision()
+	if err != nil {
+		return deny(p.Revision(), CodeStaleMembership, "consistency.at_least is not a revision", err), false
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.consistencyWait)
+	defer cancel()
+	switch err := s.store.Sync(ctx, rev); {
+	case err == nil:
+		return Decision{}, true
+	case errors.Is(err, membership.ErrStale) || errors.Is(err, context.DeadlineExceeded):
+		return deny(p.Revision(), CodeStaleMembership,
+			fmt.Sprintf("membership data did not reach revision %d in time", rev), err), false
+	default:
+		return deny(p.Revision(), CodeMembershipUnavailable, "membership facts could not be read", err), false
+	}
 }
 
 // policy returns the active policy, or the denial to give when there is none or it is

@@ -2,14 +2,13 @@ package authz_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/rolegate/rolegate/internal/authz"
 	"github.com/rolegate/rolegate/internal/engine"
-	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/membership/memory"
+	"github.com/rolegate/rolegate/internal/membership/storetest"
 	"github.com/rolegate/rolegate/internal/policy"
 	"github.com/rolegate/rolegate/test/domain"
 )
@@ -76,19 +75,6 @@ func staleEngine(t *testing.T) *engine.Engine {
 	return e
 }
 
-// failingStore fails every lookup, as an unreachable store would.
-type failingStore struct{ err error }
-
-func (s failingStore) Workspace(context.Context, string) (membership.Workspace, error) {
-	return membership.Workspace{}, s.err
-}
-
-func (s failingStore) UserMemberships(context.Context, string) ([]membership.Membership, error) {
-	return nil, s.err
-}
-
-func (s failingStore) Revision(context.Context) (uint64, error) { return 0, s.err }
-
 func TestDecideFailsClosed(t *testing.T) {
 	admin := &authz.Request{
 		Subject:  "u-workspace_admin",
@@ -102,7 +88,7 @@ func TestDecideFailsClosed(t *testing.T) {
 	}{
 		{
 			name:     "store unreachable",
-			svc:      authz.NewService(engine.New(compiled(t)), failingStore{errors.New("connection refused")}),
+			svc:      authz.NewService(engine.New(compiled(t)), storetest.Unreachable{}),
 			wantCode: authz.CodeMembershipUnavailable,
 		},
 		{

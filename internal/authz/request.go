@@ -3,6 +3,7 @@ package authz
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/rolegate/rolegate/internal/strictjson"
@@ -21,6 +22,24 @@ type Request struct {
 	Subject  string   `json:"subject"`
 	Action   string   `json:"action"`
 	Resource Resource `json:"resource"`
+	// Consistency asks for a decision on membership data at least as fresh as a
+	// given write's.
+	Consistency *Consistency `json:"consistency,omitempty"`
+}
+
+// Consistency names the membership revision a decision must see at least.
+type Consistency struct {
+	// AtLeast is a membership revision as a write returned it (its consistency token).
+	AtLeast string `json:"at_least"`
+}
+
+// Revision returns the revision asked for.
+func (c *Consistency) Revision() (uint64, error) {
+	rev, err := strconv.ParseUint(c.AtLeast, 10, 64)
+	if err != nil || rev == 0 {
+		return 0, invalid("consistency.at_least", "must be a membership revision (a positive whole number)")
+	}
+	return rev, nil
 }
 
 // Resource is what the action is performed on.
@@ -79,6 +98,11 @@ func (r *Request) Validate() error {
 	}
 	if len(r.Resource.ID) > MaxIDLength {
 		return invalid("resource.id", "is longer than %d bytes", MaxIDLength)
+	}
+	if r.Consistency != nil {
+		if _, err := r.Consistency.Revision(); err != nil {
+			return err
+		}
 	}
 	return validateAttributes(r.Resource.Attributes)
 }

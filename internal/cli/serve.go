@@ -19,22 +19,25 @@ import (
 	"github.com/rolegate/rolegate/internal/decisionlog"
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/gateway"
+	"github.com/rolegate/rolegate/internal/members"
 	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/membership/memory"
+	"github.com/rolegate/rolegate/internal/membership/redis"
 	"github.com/rolegate/rolegate/internal/metrics"
 	"github.com/rolegate/rolegate/internal/server"
+	"github.com/rolegate/rolegate/internal/source"
 )
 
 // serveFlags are the few settings people type; they override the config file and
 // the environment.
 type serveFlags struct {
-	config, addr, data, policy string
+	config, addr, data, policy, redis string
 }
 
 func newServeCmd() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
-		Use:   "serve [--config FILE] [--data FILE] [--addr HOST:PORT] [--policy DIR|BUNDLE]",
+		Use:   "serve [--config FILE] [--data FILE | --redis URL] [--addr HOST:PORT] [--policy DIR|BUNDLE]",
 		Short: "Serve the decision API",
 		Long: "Serve answers decisions over HTTP from the policy and the membership data.\n" +
 			"Settings come from the YAML config file, then ROLEGATE_ environment variables,\n" +
@@ -51,7 +54,8 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.config, "config", os.Getenv("ROLEGATE_CONFIG"), "YAML config file ($ROLEGATE_CONFIG)")
 	cmd.Flags().StringVar(&f.addr, "addr", "", "listen address (default "+config.DefaultAddr+")")
 	cmd.Flags().StringVar(&f.data, "data", "", "membership data file for the embedded store")
-	cmd.Flags().StringVar(&f.policy, "policy", "", "policy directory or bundle file (default: built in)")
+	cmd.Flags().StringVar(&f.policy, "policy", "", "policy directory or bundle file, reloaded on change (default: built in)")
+	cmd.Flags().StringVar(&f.redis, "redis", "", "Redis URL of the membership store, redis://HOST:PORT/DB ($ROLEGATE_REDIS_URL)")
 	return cmd
 }
 
@@ -70,8 +74,13 @@ func loadServeConfig(cmd *cobra.Command, f serveFlags) (config.Config, error) {
 	if flags.Changed("policy") {
 		cfg.Policy = f.policy
 	}
-	if cfg.Data == "" {
-		return cfg, errors.New("no membership data: give --data FILE (or data: in the config file)")
+	if flags.Changed("redis") {
+		rc := redis.DefaultConfig()
+		if cfg.Redis != nil {
+			rc = *cfg.Redis
+		}
+		rc.URL, rc.Addrs = f.redis, nil
+		cfg.Redis = &rc
 	}
 	return cfg, cfg.Validate()
 }
@@ -117,53 +126,137 @@ func serve(ctx context.Context, cfg config.Config, stderr, stdout io.Writer) err
 type app struct {
 	server  *server.Server
 	gateway *gateway.Gateway
-	close   func()
+	closers []func()
 }
 
-// assemble builds the service's parts from the configuration.
-func assemble(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) (*app, error) {
-	p, err := compilePolicy(ctx, cfg.Policy)
-	if err != nil {
-		return nil, err
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
 	}
-	data, err := membership.LoadFile(cfg.Data, p.Model().RoleTypes())
-	if err != nil {
-		return nil, err
-	}
-	store := memory.New(data)
-	logger.Info("policy active", "revision", p.Revision(), "source", policySource(cfg.Policy))
-	logger.Info("membership data loaded", "file", cfg.Data,
-		"workspaces", len(data.Workspaces), "memberships", len(data.Memberships))
+}
 
+// assemble builds the service's parts from the configuration: the policy and its
+// source, the membership store, the decision service and its recorders, the gateway
+// and the HTTP server. On an error, what was built is closed.
+func assemble(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) (a *app, err error) {
+	a = &app{}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	eng := engine.New(nil)
 	m := metrics.New()
-	dlog, closeLog, err := openDecisionLog(cfg.DecisionLog, stdout)
-	if err != nil {
-		return nil, err
-	}
-	opts := []authz.Option{authz.WithRecorder(m)}
-	if dlog != nil {
-		opts = append(opts, authz.WithRecorder(dlog))
-	}
-	eng := engine.New(p)
-	svc := authz.NewService(eng, store, opts...)
+	m.ObserveEngine(eng)
 
-	a := &app{close: closeLog}
-	srvOpts := server.Options{Service: svc, Store: store, Limits: cfg.Limits, Logger: logger, Metrics: m}
+	src, err := startPolicy(ctx, cfg, eng, logger)
+	if err != nil {
+		return a, err
+	}
+	if src != nil {
+		a.closers = append(a.closers, src.Stop)
+		m.ObserveSource(src)
+	}
+	store, kind, err := openStore(ctx, cfg, eng, logger, m)
+	if err != nil {
+		return a, err
+	}
+	a.closers = append(a.closers, func() { _ = store.Close() })
+
+	svc, err := decisionService(cfg, eng, store, m, stdout, a)
+	if err != nil {
+		return a, err
+	}
+	opts := server.Options{
+		Service: svc, Store: store, StoreKind: kind, Source: src, Limits: cfg.Limits,
+		Logger: logger, Metrics: m, Members: members.New(store, svc, nil),
+	}
 	if cfg.AuthEnabled() {
-		if srvOpts.Auth, err = auth.New(cfg.Auth); err != nil {
-			closeLog()
-			return nil, err
+		if opts.Auth, err = auth.New(cfg.Auth); err != nil {
+			return a, err
 		}
 	}
 	if cfg.Gateway != nil {
 		if a.gateway, err = gateway.New(*cfg.Gateway, eng, svc, logger); err != nil {
-			closeLog()
+			return a, err
+		}
+		opts.Gateway = a.gateway
+	}
+	a.server = server.New(opts)
+	return a, nil
+}
+
+// startPolicy activates the policy: the one built in, or the configured source's
+// first revision (a source keeps it current afterwards).
+func startPolicy(ctx context.Context, cfg config.Config, eng *engine.Engine, logger *slog.Logger) (*source.Manager, error) {
+	sc, err := cfg.Source()
+	if err != nil {
+		return nil, err
+	}
+	if sc == nil {
+		p, err := compilePolicy(ctx, "")
+		if err != nil {
 			return nil, err
 		}
-		srvOpts.Gateway = a.gateway
+		eng.Activate(p)
+		logger.Info("policy active", "revision", p.Revision(), "source", "built in")
+		return nil, nil
 	}
-	a.server = server.New(srvOpts)
-	return a, nil
+	src, err := source.New(*sc, eng, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := src.Start(ctx); err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// openStore opens Redis when configured, else the embedded store loaded from the
+// data file, validated against the active policy's roles.
+func openStore(ctx context.Context, cfg config.Config, eng *engine.Engine, logger *slog.Logger,
+	m *metrics.Metrics,
+) (membership.Store, string, error) {
+	if cfg.Redis != nil {
+		redis.RouteClientLogs(logger)
+		store, err := redis.Open(*cfg.Redis, logger)
+		if err != nil {
+			return nil, "", err
+		}
+		m.ObserveStore(store)
+		if err := store.Ping(ctx); err != nil {
+			logger.Warn("redis unreachable at start; decisions are denied until it answers", "error", err)
+		}
+		return store, "redis", nil
+	}
+	p := eng.Policy()
+	if p == nil {
+		return nil, "", errors.New("no policy is active, so the membership data file cannot be validated")
+	}
+	data, err := membership.LoadFile(cfg.Data, p.Model().RoleTypes())
+	if err != nil {
+		return nil, "", err
+	}
+	logger.Info("membership data loaded", "file", cfg.Data,
+		"workspaces", len(data.Workspaces), "memberships", len(data.Memberships))
+	return memory.New(data), "memory", nil
+}
+
+// decisionService builds the decision service with its recorders: metrics and the
+// decision log.
+func decisionService(cfg config.Config, eng *engine.Engine, store membership.Reader, m *metrics.Metrics,
+	stdout io.Writer, a *app,
+) (*authz.Service, error) {
+	dlog, closeLog, err := openDecisionLog(cfg.DecisionLog, stdout)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, closeLog)
+	opts := []authz.Option{authz.WithRecorder(m), authz.WithConsistencyWait(cfg.Limits.ConsistencyWait)}
+	if dlog != nil {
+		opts = append(opts, authz.WithRecorder(dlog))
+	}
+	return authz.NewService(eng, store, opts...), nil
 }
 
 // listenAndServe serves HTTP until ctx is done, then shuts down gracefully.
@@ -236,11 +329,4 @@ func openDecisionLog(dest string, stdout io.Writer) (*decisionlog.Logger, func()
 		return nil, nil, fmt.Errorf("open decision log: %w", err)
 	}
 	return decisionlog.New(f), func() { f.Close() }, nil
-}
-
-func policySource(path string) string {
-	if path == "" {
-		return "built in"
-	}
-	return path
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/rolegate/rolegate/internal/auth"
 	"github.com/rolegate/rolegate/internal/gateway"
+	"github.com/rolegate/rolegate/internal/membership/redis"
+	"github.com/rolegate/rolegate/internal/source"
 )
 
 // Defaults.
@@ -24,6 +26,7 @@ const (
 	DefaultMaxBatch        = 100
 	DefaultMaxDepth        = 32
 	DefaultRequestTimeout  = 2 * time.Second
+	DefaultConsistencyWait = 200 * time.Millisecond
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultLogFormat       = "auto"
 	DefaultLogLevel        = "info"
@@ -34,11 +37,18 @@ const (
 type Config struct {
 	// Addr is the host:port the HTTP API listens on.
 	Addr string `yaml:"addr"`
-	// Policy is a policy directory or bundle file; empty means the policy built into
-	// the binary.
+	// Policy is a policy directory or bundle file, reloaded when it changes; empty
+	// means the policy built into the binary. PolicySource configures more.
 	Policy string `yaml:"policy"`
-	// Data is the membership data file the embedded store loads.
+	// PolicySource is where the policy comes from, in full: a directory, a bundle
+	// file or a bundle service URL with polling, signature verification,
+	// persistence and a maximum policy age. Not together with Policy.
+	PolicySource *source.Config `yaml:"policy_source"`
+	// Data is the membership data file the embedded store loads. Not with Redis.
 	Data string `yaml:"data"`
+	// Redis selects the Redis membership store instead of the embedded one
+	// (ROLEGATE_REDIS_URL sets its url).
+	Redis *redis.Config `yaml:"redis"`
 	// Limits bound what one request may cost.
 	Limits Limits `yaml:"limits"`
 	// Log configures the service's own log.
@@ -65,6 +75,9 @@ type Limits struct {
 	MaxDepth int `yaml:"max_depth"`
 	// RequestTimeout bounds the time spent on one request's decisions.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// ConsistencyWait bounds how long a decision that asks for a membership
+	// revision (consistency.at_least) waits for it before it is denied.
+	ConsistencyWait time.Duration `yaml:"consistency_wait"`
 }
 
 // Log configures the service's own log (not the decision log).
@@ -80,10 +93,11 @@ func Default() Config {
 	return Config{
 		Addr: DefaultAddr,
 		Limits: Limits{
-			MaxBodyBytes:   DefaultMaxBodyBytes,
-			MaxBatch:       DefaultMaxBatch,
-			MaxDepth:       DefaultMaxDepth,
-			RequestTimeout: DefaultRequestTimeout,
+			MaxBodyBytes:    DefaultMaxBodyBytes,
+			MaxBatch:        DefaultMaxBatch,
+			MaxDepth:        DefaultMaxDepth,
+			RequestTimeout:  DefaultRequestTimeout,
+			ConsistencyWait: DefaultConsistencyWait,
 		},
 		Log:             Log{Format: DefaultLogFormat, Level: DefaultLogLevel},
 		DecisionLog:     DefaultDecisionLog,
@@ -95,6 +109,8 @@ func Default() Config {
 // empty) and then by the environment. It does not validate.
 func Load(path string, environ func(string) (string, bool)) (Config, error) {
 	c := Default()
+	rc := redis.DefaultConfig()
+	c.Redis = &rc
 	if path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
@@ -108,6 +124,10 @@ func Load(path string, environ func(string) (string, bool)) (Config, error) {
 	}
 	if err := c.applyEnv(environ); err != nil {
 		return c, err
+	}
+	c.Redis.FromEnv(func(k string) string { v, _ := environ(k); return v })
+	if c.Redis.URL == "" && len(c.Redis.Addrs) == 0 {
+		c.Redis = nil
 	}
 	return c, nil
 }
@@ -131,6 +151,10 @@ func (c *Config) Validate() error {
 	if c.Limits.RequestTimeout <= 0 {
 		add("limits.request_timeout must be positive")
 	}
+	if c.Limits.ConsistencyWait <= 0 {
+		add("limits.consistency_wait must be positive")
+	}
+	c.validateSources(add)
 	switch c.Log.Format {
 	case "json", "text", "auto":
 	default:
@@ -154,6 +178,46 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateSources(add func(string, ...any)) {
+	if c.Policy != "" && c.PolicySource != nil {
+		add("policy and policy_source are exclusive: give one")
+	}
+	if c.PolicySource != nil {
+		if err := c.PolicySource.Validate(); err != nil {
+			add("policy_source: %w", err)
+		}
+	}
+	switch {
+	case c.Redis != nil && c.Data != "":
+		add("data and redis are exclusive: the embedded store loads data, Redis holds its own " +
+			"(load it with rolegate members import)")
+	case c.Redis == nil && c.Data == "":
+		add("no membership store: give data (a membership data file) or redis")
+	case c.Redis != nil:
+		if err := c.Redis.Validate(); err != nil {
+			add("redis: %w", err)
+		}
+	}
+}
+
+// Source returns the policy source configuration, nil for the policy built in.
+func (c *Config) Source() (*source.Config, error) {
+	switch {
+	case c.PolicySource != nil:
+		return c.PolicySource, nil
+	case c.Policy == "":
+		return nil, nil
+	}
+	info, err := os.Stat(c.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	if info.IsDir() {
+		return &source.Config{Directory: c.Policy}, nil
+	}
+	return &source.Config{File: c.Policy}, nil
 }
 
 // AuthEnabled reports whether any credential is configured for the administrative

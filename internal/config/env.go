@@ -24,6 +24,7 @@ var envVars = []envVar{
 	{"ROLEGATE_MAX_BATCH", func(c *Config, v string) error { return setInt(&c.Limits.MaxBatch, v) }},
 	{"ROLEGATE_MAX_DEPTH", func(c *Config, v string) error { return setInt(&c.Limits.MaxDepth, v) }},
 	{"ROLEGATE_REQUEST_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.Limits.RequestTimeout, v) }},
+	{"ROLEGATE_CONSISTENCY_WAIT", func(c *Config, v string) error { return setDuration(&c.Limits.ConsistencyWait, v) }},
 	{"ROLEGATE_LOG_FORMAT", func(c *Config, v string) error { c.Log.Format = v; return nil }},
 	{"ROLEGATE_LOG_LEVEL", func(c *Config, v string) error { c.Log.Level = v; return nil }},
 	{"ROLEGATE_DECISION_LOG", func(c *Config, v string) error { c.DecisionLog = v; return nil }},

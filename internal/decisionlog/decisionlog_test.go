@@ -16,6 +16,7 @@ import (
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/membership/memory"
+	"github.com/rolegate/rolegate/internal/membership/storetest"
 	"github.com/rolegate/rolegate/internal/policy"
 	"github.com/rolegate/rolegate/test/domain"
 )
@@ -103,7 +104,7 @@ func TestRoundTrip(t *testing.T) {
 
 func TestRecordsFailures(t *testing.T) {
 	var buf bytes.Buffer
-	svc := service(t, &buf, brokenStore{})
+	svc := service(t, &buf, storetest.Unreachable{})
 	svc.Decide(context.Background(), &authz.Request{
 		Subject: "u", Action: "workspace:view", Resource: authz.Resource{Workspace: "tw"},
 	})
@@ -113,19 +114,7 @@ func TestRecordsFailures(t *testing.T) {
 	}
 	e := entries[0]
 	wantReasons := []string{authz.CodeMembershipUnavailable}
-	if e.Allow || !cmp.Equal(e.Reasons, wantReasons) || !strings.Contains(e.Error, "down") {
+	if e.Allow || !cmp.Equal(e.Reasons, wantReasons) || !strings.Contains(e.Error, storetest.ErrDown.Error()) {
 		t.Fatalf("entry %+v; want a denial for membership_unavailable with its error", e)
 	}
 }
-
-type brokenStore struct{}
-
-func (brokenStore) Workspace(context.Context, string) (membership.Workspace, error) {
-	return membership.Workspace{}, errors.New("store down")
-}
-
-func (brokenStore) UserMemberships(context.Context, string) ([]membership.Membership, error) {
-	return nil, errors.New("store down")
-}
-
-func (brokenStore) Revision(context.Context) (uint64, error) { return 0, errors.New("store down") }

@@ -72,4 +72,7 @@ type Reader interface {
 	UserMemberships(ctx context.Context, user string) ([]Membership, error)
 	// Revision returns the membership revision the reader's answers reflect.
 	Revision(ctx context.Context) (uint64, error)
+	// Sync waits until the store's answers reflect at least revision rev, up to ctx's
+	// deadline, and returns ErrStale when they do not by then.
+	Sync(ctx context.Context, rev uint64) error
 }

@@ -37,10 +37,6 @@ type Store interface {
 	// It returns ErrNotFound when the workspace does not exist.
 	Update(ctx context.Context, workspace string, fn func(tx *Tx) error) (uint64, error)
 
-	// Sync waits until the store's answers reflect at least revision rev, up to ctx's
-	// deadline, and returns ErrStale when they do not by then.
-	Sync(ctx context.Context, rev uint64) error
-
 	// Import loads d (validated by the caller) in one atomic write. Without replace it
 	// adds and overwrites; with replace the store holds exactly d afterwards.
 	Import(ctx context.Context, d *Data, replace bool) (uint64, error)

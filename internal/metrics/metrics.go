@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,8 @@ import (
 // Metrics are the service's collectors. Record implements authz.Recorder.
 type Metrics struct {
 	registry *prometheus.Registry
+
+	allowedTotal, deniedTotal atomic.Uint64
 
 	allowed  prometheus.Counter
 	denied   prometheus.Counter
@@ -62,13 +65,20 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 func (m *Metrics) Record(_ context.Context, _ *authz.Request, d *authz.Decision) {
 	if d.Allow {
 		m.allowed.Inc()
+		m.allowedTotal.Add(1)
 	} else {
 		m.denied.Inc()
+		m.deniedTotal.Add(1)
 	}
 	m.latency.Observe(d.Duration.Seconds())
 	if d.Err != nil && len(d.Reasons) > 0 {
 		m.failures.WithLabelValues(d.Reasons[0].Code).Inc()
 	}
+}
+
+// Totals returns how many decisions allowed and denied since the start.
+func (m *Metrics) Totals() (allowed, denied uint64) {
+	return m.allowedTotal.Load(), m.deniedTotal.Load()
 }
 
 // ObserveRequest counts one HTTP request by its route template and status.

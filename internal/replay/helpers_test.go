@@ -3,7 +3,6 @@ package replay_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -181,18 +180,3 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("output differs from %s (-want +got):\n%s", path, diff)
 	}
 }
-
-// brokenStore fails every lookup, as an unreachable store would.
-type brokenStore struct{}
-
-var errDown = errors.New("connection refused")
-
-func (brokenStore) Workspace(context.Context, string) (membership.Workspace, error) {
-	return membership.Workspace{}, errDown
-}
-
-func (brokenStore) UserMemberships(context.Context, string) ([]membership.Membership, error) {
-	return nil, errDown
-}
-
-func (brokenStore) Revision(context.Context) (uint64, error) { return 0, errDown }

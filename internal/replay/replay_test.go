@@ -16,6 +16,7 @@ import (
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/membership/memory"
+	"github.com/rolegate/rolegate/internal/membership/storetest"
 	"github.com/rolegate/rolegate/internal/replay"
 	"github.com/rolegate/rolegate/test/domain"
 )
@@ -59,7 +60,7 @@ func failures(t *testing.T) string {
 		Subject: domain.Member("developer", membership.StatusActive), Action: "miniprogram:view",
 		Resource: authz.Resource{Workspace: domain.DeveloperHome, ID: domain.AssignedMP},
 	}}
-	log := decide(t, brokenStore{}, stepClock(start), req)
+	log := decide(t, storetest.Unreachable{}, stepClock(start), req)
 	var noPolicy strings.Builder
 	ids := &stableIDs{log: decisionlog.New(&noPolicy), n: 9000}
 	svc := authz.NewService(engine.New(nil), memory.New(domain.World()),

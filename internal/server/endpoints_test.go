@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/rolegate/rolegate/internal/membership/storetest"
 )
 
 const jsonType = "application/json"
@@ -224,7 +226,7 @@ func TestRoutingAndLimits(t *testing.T) {
 
 func TestReadyzFailures(t *testing.T) {
 	down := exampleWorld(t)
-	down.store, down.pinger = failingStore{}, failingStore{}
+	down.store, down.pinger = storetest.Unreachable{}, storetest.Unreachable{}
 	noPolicy := exampleWorld(t)
 	noPolicy.policy = nil
 	for name, w := range map[string]world{"store down": down, "no policy": noPolicy} {
@@ -240,7 +242,7 @@ func TestReadyzFailures(t *testing.T) {
 
 func TestStoreDownDenies(t *testing.T) {
 	w := exampleWorld(t)
-	w.store, w.pinger = failingStore{}, failingStore{}
+	w.store, w.pinger = storetest.Unreachable{}, storetest.Unreachable{}
 	rec := call(newServer(t, w), "POST", "/v1/decisions", jsonType, allowReq)
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"allow":false`) ||
 		!strings.Contains(rec.Body.String(), "membership_unavailable") {

@@ -46,6 +46,7 @@ func (s *Server) routes() {
 
 	r.GET("/healthz", s.handle(s.healthz))
 	r.GET("/readyz", s.handle(s.readyz))
+	r.GET("/v1/status", s.handle(s.status))
 	if s.opts.Metrics != nil {
 		r.GET("/metrics", s.wrap(s.opts.Metrics.Handler()))
 	}

@@ -16,18 +16,24 @@ import (
 	"github.com/rolegate/rolegate/internal/gateway"
 	"github.com/rolegate/rolegate/internal/members"
 	"github.com/rolegate/rolegate/internal/metrics"
+	"github.com/rolegate/rolegate/internal/source"
 )
 
-// Pinger reports whether a dependency is reachable.
-type Pinger interface {
+// Store is what the server needs of the membership store: its facts' revision and
+// whether it is reachable.
+type Store interface {
+	Revision(ctx context.Context) (uint64, error)
 	Ping(ctx context.Context) error
 }
 
 // Options are what the server is built from.
 type Options struct {
 	Service *authz.Service
-	// Store is pinged for readiness.
-	Store   Pinger
+	// Store is the membership store, pinged for readiness; StoreKind names it.
+	Store     Store
+	StoreKind string
+	// Source keeps the policy current; nil for a policy that never changes.
+	Source  *source.Manager
 	Limits  config.Limits
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
@@ -45,6 +51,7 @@ type Server struct {
 	opts        Options
 	router      *gin.Engine
 	adminRoutes []string
+	started     time.Time
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -56,7 +63,7 @@ func New(opts Options) *Server {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	s := &Server{opts: opts, router: r}
+	s := &Server{opts: opts, router: r, started: time.Now().UTC()}
 	r.Use(s.recoverPanics, s.observe, s.limitRequest)
 	s.routes()
 	return s

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"io"
 	"log/slog"
@@ -32,7 +31,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 type world struct {
 	policy *engine.Policy
 	store  membership.Reader
-	pinger server.Pinger
+	pinger server.Store
 	limits config.Limits
 }
 
@@ -110,23 +109,6 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("response differs from %s (-want +got):\n%s", path, diff)
 	}
 }
-
-// failingStore fails every lookup, as an unreachable store would.
-type failingStore struct{}
-
-var errDown = errors.New("connection refused")
-
-func (failingStore) Workspace(context.Context, string) (membership.Workspace, error) {
-	return membership.Workspace{}, errDown
-}
-
-func (failingStore) UserMemberships(context.Context, string) ([]membership.Membership, error) {
-	return nil, errDown
-}
-
-func (failingStore) Revision(context.Context) (uint64, error) { return 0, errDown }
-
-func (failingStore) Ping(context.Context) error { return errDown }
 
 func TestMain(m *testing.M) {
 	flag.Parse()

@@ -154,7 +154,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"no data", nil, nil, "no membership data"},
+		{"no data", nil, nil, "no membership store"},
 		{"bad limit", []string{"ROLEGATE_MAX_BATCH=0"}, []string{"--data", "examples/memberships.json"}, "max_batch"},
 		{"bad level", []string{"ROLEGATE_LOG_LEVEL=loud"}, []string{"--data", "examples/memberships.json"}, "log.level"},
 	}
