@@ -220,15 +220,25 @@ func (m *Manager) change(ctx context.Context, actor, workspace, user, op, role s
 }
 
 // update runs fn in the store's atomic update of the workspace once the policy allows
-// the actor op there, on the actor's membership as the update reads it.
+// the actor op there. The policy sees the actor's membership in the workspace as the
+// update reads it, and the actor's other memberships as the store has them.
 func (m *Manager) update(ctx context.Context, actor, workspace, op string, a map[string]any,
 	fn func(tx *membership.Tx) error,
 ) (uint64, error) {
 	req := &authz.Request{Subject: actor, Action: op, Resource: authz.Resource{Workspace: workspace, Attributes: a}}
+	elsewhere, err := m.store.UserMemberships(ctx, actor)
+	if err != nil {
+		return 0, storeError(err, workspace)
+	}
 	rev, err := m.store.Update(ctx, workspace, func(tx *membership.Tx) error {
 		facts := engine.Facts{Workspace: &tx.Workspace}
+		for _, own := range elsewhere {
+			if own.Workspace != workspace {
+				facts.Memberships = append(facts.Memberships, own)
+			}
+		}
 		if own, ok := tx.Members[actor]; ok {
-			facts.Memberships = []membership.Membership{own}
+			facts.Memberships = append(facts.Memberships, own)
 		}
 		if d := m.authz.DecideOn(ctx, req, facts, 0); !d.Allow {
 			return refusal(&d)

@@ -69,6 +69,20 @@ func New(opts Options) *Server {
 	return s
 }
 
+// Route is one registered route.
+type Route struct {
+	Method, Path string
+}
+
+// Routes lists every registered route.
+func (s *Server) Routes() []Route {
+	var out []Route
+	for _, r := range s.router.Routes() {
+		out = append(out, Route{Method: r.Method, Path: r.Path})
+	}
+	return out
+}
+
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.router }
 
