@@ -77,7 +77,8 @@ func (c *decisionCache) put(key []byte, d Decision) {
 
 // CacheStats counts the decision cache's lookups.
 type CacheStats struct {
-	Hits, Misses uint64
+	Hits   uint64 `json:"hits"`
+	Misses uint64 `json:"misses"`
 }
 
 // CacheStats returns the policy's decision cache counters; zero when it has none.

@@ -52,25 +52,25 @@ type counters struct {
 // cheap enough for a metrics scrape.
 type Stats struct {
 	// Hits are lookups answered from the near cache.
-	Hits uint64
+	Hits uint64 `json:"hits"`
 	// Misses are lookups that went to Redis (including all, with the cache off).
-	Misses uint64
+	Misses uint64 `json:"misses"`
 	// Errors are lookups that failed.
-	Errors uint64
+	Errors uint64 `json:"errors"`
 	// Fetches are reads of Redis that misses made; concurrent misses of one key
 	// share one.
-	Fetches uint64
+	Fetches uint64 `json:"fetches"`
 	// Invalidations are invalidation messages applied.
-	Invalidations uint64
+	Invalidations uint64 `json:"invalidations"`
 	// Drops are the times the whole cache was emptied: subscription lost, writes
 	// missed, or a write that changes everything.
-	Drops uint64
+	Drops uint64 `json:"drops"`
 	// Subscribed reports whether invalidations arrive, so that the cache is used.
-	Subscribed bool
+	Subscribed bool `json:"subscribed"`
 	// Revision is the revision the store's answers reflect at least.
-	Revision uint64
+	Revision uint64 `json:"revision"`
 	// Entries is the number of users and workspaces in the cache.
-	Entries int
+	Entries int `json:"entries"`
 }
 
 // Open returns a store over the Redis that cfg describes; zero fields of cfg take
