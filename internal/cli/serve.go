@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -231,7 +230,14 @@ func openStore(ctx context.Context, cfg config.Config, eng *engine.Engine, logge
 	}
 	p := eng.Policy()
 	if p == nil {
-		return nil, "", errors.New("no policy is active, so the membership data file cannot be validated")
+		// The source could not load a policy yet and keeps trying; until it does the
+		// service is not ready, and the data is checked against the built-in roles.
+		builtin, err := compilePolicy(ctx, "")
+		if err != nil {
+			return nil, "", err
+		}
+		logger.Warn("no policy active yet: membership data validated against the built-in role model")
+		p = builtin
 	}
 	data, err := membership.LoadFile(cfg.Data, p.Model().RoleTypes())
 	if err != nil {
