@@ -2,8 +2,8 @@ package gateway
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -83,8 +83,7 @@ func findNginx(t *testing.T) string {
 type nginx struct {
 	cmd    *exec.Cmd
 	addr   string
-	prefix string
-	stderr syncBuffer
+	stderr syncBuffer // nginx's error log
 	done   chan struct{}
 }
 
@@ -119,7 +118,7 @@ func launchNginx(t *testing.T, bin string, p nginxParams) (*nginx, error) {
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
-	n := &nginx{addr: p.Listen, prefix: p.Prefix, done: make(chan struct{})}
+	n := &nginx{addr: p.Listen, done: make(chan struct{})}
 	n.cmd = exec.Command(bin, "-p", p.Prefix, "-c", path, "-e", "stderr")
 	n.cmd.Stdout, n.cmd.Stderr = &n.stderr, &n.stderr
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -241,9 +240,9 @@ func send(t *testing.T, addr, method, target string, header http.Header, body []
 		t.Fatalf("%s %s: %v", method, target, err)
 	}
 	defer resp.Body.Close()
-	var out bytes.Buffer
-	if _, err := out.ReadFrom(resp.Body); err != nil && !errors.Is(err, net.ErrClosed) {
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
 		t.Fatalf("%s %s: read body: %v", method, target, err)
 	}
-	return answer{status: resp.StatusCode, header: resp.Header, body: out.String()}
+	return answer{status: resp.StatusCode, header: resp.Header, body: string(out)}
 }
