@@ -4,7 +4,7 @@ BIN     := bin/rolegate
 GOFILES := $(shell find . -name '*.go' -not -path './bin/*')
 
 # Commands the tests need, as command:debian-package (installed by scripts/require.sh).
-TEST_TOOLS := redis-server:redis-server redis-cli:redis-tools
+TEST_TOOLS := redis-server:redis-server redis-cli:redis-tools nginx:nginx
 
 .DEFAULT_GOAL := help
 

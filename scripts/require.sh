@@ -4,6 +4,9 @@
 # (as root, or through sudo); elsewhere the script stops with one line naming it.
 set -euo pipefail
 
+# Debian installs daemons such as nginx in /usr/sbin, which a non-root user's PATH lacks.
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
 missing_cmds=()
 missing_pkgs=()
 for spec in "$@"; do
