@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // binary is the rolegate executable built for this test run.
@@ -19,20 +20,14 @@ var binary string
 const repoRoot = "../.."
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "rolegate-e2e-")
+	bin, cleanup, err := servetest.Build(repoRoot)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "rolegate")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/rolegate")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build rolegate:", err)
-		os.Exit(1)
-	}
+	binary = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

@@ -1,96 +1,40 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"io"
 	"net/http"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/go-json-experiment/json"
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // service is a running `rolegate serve` process.
 type service struct {
-	cmd    *exec.Cmd
-	url    string
-	mu     sync.Mutex
-	stdout bytes.Buffer
-	stderr bytes.Buffer
-	done   chan error
+	*servetest.Service
+	url  string
+	cmd  *exec.Cmd
+	done chan error
 }
 
 // startServe runs `rolegate serve` with args on a free port and waits until it
 // listens. The process is killed when the test ends, if still running.
 func startServe(t *testing.T, env []string, args ...string) *service {
 	t.Helper()
-	s := &service{done: make(chan error, 1)}
-	s.cmd = exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
-	s.cmd.Dir = repoRoot
-	s.cmd.Env = append(env, "ROLEGATE_LOG_FORMAT=json", "PATH=/usr/bin:/bin")
-	stderr, err := s.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cmd.Stdout = &lockedWriter{mu: &s.mu, w: &s.stdout}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.cmd.Process.Kill() })
-
-	addr := make(chan string, 1)
-	go s.readLog(stderr, addr)
-	go func() { s.done <- s.cmd.Wait() }()
-	select {
-	case a := <-addr:
-		s.url = "http://" + a
-	case err := <-s.done:
-		t.Fatalf("serve exited before listening: %v\n%s", err, s.logs())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("serve did not listen within 20s\n%s", s.logs())
-	}
-	return s
+	s := servetest.Start(t, binary, servetest.Options{
+		Dir:  repoRoot,
+		Env:  append(env, "PATH=/usr/bin:/bin"),
+		Args: append([]string{"serve", "--addr", "127.0.0.1:0"}, args...),
+	})
+	done := make(chan error, 1)
+	go func() { <-s.Done(); done <- s.Err() }()
+	return &service{Service: s, url: s.URL, cmd: s.Cmd, done: done}
 }
 
-// readLog copies the service log and reports the address from its "listening" line.
-func (s *service) readLog(r io.Reader, addr chan<- string) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		s.mu.Lock()
-		s.stderr.WriteString(line + "\n")
-		s.mu.Unlock()
-		var entry struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
-		if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "listening" {
-			addr <- entry.Addr
-		}
-	}
-}
-
-func (s *service) logs() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return "stdout:\n" + s.stdout.String() + "stderr:\n" + s.stderr.String()
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
+func (s *service) logs() string { return s.Logs() }
 
 func post(t *testing.T, url, body string, header ...string) (int, string) {
 	t.Helper()

@@ -7,9 +7,9 @@ package gateway
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // binary is the rolegate executable built for this test run.
@@ -19,19 +19,13 @@ var binary string
 const repoRoot = "../.."
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "rolegate-gateway-")
+	bin, cleanup, err := servetest.Build(repoRoot)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "rolegate")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/rolegate")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build rolegate:", err)
-		os.Exit(1)
-	}
+	binary = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // nginxTemplate holds the two templates of testdata/nginx.conf.tmpl: "gateway", the
@@ -83,7 +85,7 @@ func findNginx(t *testing.T) string {
 type nginx struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr syncBuffer // nginx's error log
+	stderr servetest.Buffer // nginx's error log
 	done   chan struct{}
 }
 

@@ -1,21 +1,17 @@
 package gateway
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/go-json-experiment/json"
 
 	"github.com/rolegate/rolegate/internal/auth/authtest"
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // The JWT issuer and audience the served gateway is configured with.
@@ -46,16 +42,20 @@ gateway:
 
 // rolegate is a running `rolegate serve` process with the gateway on.
 type rolegate struct {
-	cmd *exec.Cmd
+	*servetest.Service
 	// httpAddr and grpcAddr are the host:port of the HTTP API and of the Envoy
 	// ext_authz gRPC listener, read from the service's log.
 	httpAddr, grpcAddr string
-	log                syncBuffer
-	done               chan struct{}
+	log                logs
 
 	mu     sync.Mutex
 	checks []check
 }
+
+// logs is the service's output, as its String method gives it.
+type logs struct{ s *servetest.Service }
+
+func (l logs) String() string { return l.s.Logs() }
 
 // check is a "gateway check" line of the service log: one decision.
 type check struct {
@@ -81,72 +81,31 @@ func startRolegate(t *testing.T, keys *authtest.Keys) *rolegate {
 		t.Fatal(err)
 	}
 
-	r := &rolegate{done: make(chan struct{})}
-	r.cmd = exec.Command(binary, "serve", "--config", conf)
-	r.cmd.Dir = repoRoot
-	r.cmd.Env = []string{"PATH=/usr/bin:/bin"}
-	r.cmd.Stdout = &r.log
-	stderr, err := r.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.stop)
-	addrs := make(chan [2]string, 1)
-	go func() {
-		r.readLog(stderr, addrs) // to the end of the log, before Wait closes the pipe
-		_ = r.cmd.Wait()
-		close(r.done)
-	}()
-
-	select {
-	case a := <-addrs:
-		r.httpAddr, r.grpcAddr = a[0], a[1]
-	case <-r.done:
-		t.Fatalf("rolegate serve exited before listening\n%s", r.log.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("rolegate serve did not listen within 30s\n%s", r.log.String())
-	}
+	r := &rolegate{}
+	r.Service = servetest.Start(t, binary, servetest.Options{
+		Dir:       repoRoot,
+		Args:      []string{"serve", "--config", conf},
+		Env:       []string{"PATH=/usr/bin:/bin"},
+		Listeners: []string{"listening", "envoy ext_authz listening"},
+		OnLine:    r.keepCheck,
+	})
+	r.httpAddr, r.grpcAddr = r.Addr("listening"), r.Addr("envoy ext_authz listening")
+	r.log = logs{r.Service}
 	return r
 }
 
-// readLog copies the service log, keeps its checks and reports the addresses of its
-// two "listening" lines once it has seen both.
-func (r *rolegate) readLog(rd io.Reader, addrs chan<- [2]string) {
-	var httpAddr, grpcAddr string
-	sc := bufio.NewScanner(rd)
-	for sc.Scan() {
-		line := sc.Bytes()
-		r.log.Write(append(line, '\n'))
-		var entry struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
-		if json.Unmarshal(line, &entry) != nil {
-			continue
-		}
-		switch entry.Msg {
-		case "gateway check":
-			var c check
-			if json.Unmarshal(line, &c) == nil {
-				r.mu.Lock()
-				r.checks = append(r.checks, c)
-				r.mu.Unlock()
-			}
-			continue
-		case "listening":
-			httpAddr = entry.Addr
-		case "envoy ext_authz listening":
-			grpcAddr = entry.Addr
-		default:
-			continue
-		}
-		if httpAddr != "" && grpcAddr != "" {
-			addrs <- [2]string{httpAddr, grpcAddr} // once: each line is logged once
-		}
+// keepCheck keeps the "gateway check" lines of the service log.
+func (r *rolegate) keepCheck(line []byte) {
+	var c struct {
+		Msg string `json:"msg"`
+		check
 	}
+	if json.Unmarshal(line, &c) != nil || c.Msg != "gateway check" {
+		return
+	}
+	r.mu.Lock()
+	r.checks = append(r.checks, c.check)
+	r.mu.Unlock()
 }
 
 // checksSince returns the checks logged after the first n.
@@ -164,38 +123,7 @@ func (r *rolegate) checkCount() int {
 }
 
 // kill stops the service at once, as a crash would, and waits until it is gone.
-func (r *rolegate) kill(t *testing.T) {
-	t.Helper()
-	_ = r.cmd.Process.Kill()
-	select {
-	case <-r.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("rolegate did not exit within 30s of SIGKILL")
-	}
-}
-
-func (r *rolegate) stop() {
-	_ = r.cmd.Process.Kill()
-	<-r.done
-}
-
-// syncBuffer is a buffer that a process's output and the test may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func (r *rolegate) kill(t *testing.T) { r.Kill(t) }
 
 // token signs valid claims for the subject with the configured RSA key.
 func token(t *testing.T, keys *authtest.Keys, subject string) string {
