@@ -62,18 +62,7 @@ func (s *Server) authzenEvaluation(c *ctx) error {
 	if err := s.readJSON(c, &ev); err != nil {
 		return err
 	}
-	req, err := ev.request()
-	if err != nil {
-		return err
-	}
-
-	ctx, cancel := s.requestContext(c)
-	defer cancel()
-	d := s.opts.Service.Decide(ctx, req)
-
-	echoRequestID(c)
-	s.writeJSON(c, http.StatusOK, azDecisionOf(&d))
-	return nil
+	return s.answerSingle(c, &ev)
 }
 
 func (s *Server) authzenEvaluations(c *ctx) error {
