@@ -46,7 +46,12 @@ func (s *Service) Permissions(ctx context.Context, subject, workspace, id string
 	}
 
 	out := &Permissions{PolicyRevision: p.Revision(), MembershipRevision: rev}
-	in := &engine.Input{Subject: subject, Resource: engine.Resource{Workspace: workspace, ID: id}, Facts: facts, Time: s.now()}
+	in := &engine.Input{
+		Subject:  subject,
+		Resource: engine.Resource{Workspace: workspace, ID: id},
+		Facts:    facts,
+		Time:     s.now(),
+	}
 	for _, op := range p.Model().OperationNames() {
 		in.Action = op
 		d, err := p.Decide(ctx, in)

@@ -53,8 +53,10 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.config, "config", os.Getenv("ROLEGATE_CONFIG"), "YAML config file ($ROLEGATE_CONFIG)")
 	cmd.Flags().StringVar(&f.addr, "addr", "", "listen address (default "+config.DefaultAddr+")")
 	cmd.Flags().StringVar(&f.data, "data", "", "membership data file for the embedded store")
-	cmd.Flags().StringVar(&f.policy, "policy", "", "policy directory or bundle file, reloaded on change (default: built in)")
-	cmd.Flags().StringVar(&f.redis, "redis", "", "Redis URL of the membership store, redis://HOST:PORT/DB ($ROLEGATE_REDIS_URL)")
+	cmd.Flags().StringVar(&f.policy, "policy", "",
+		"policy directory or bundle file, reloaded on change (default: built in)")
+	cmd.Flags().StringVar(&f.redis, "redis", "",
+		"Redis URL of the membership store, redis://HOST:PORT/DB ($ROLEGATE_REDIS_URL)")
 	return cmd
 }
 
@@ -187,7 +189,8 @@ func assemble(ctx context.Context, cfg config.Config, logger *slog.Logger, stdou
 
 // startPolicy activates the policy: the one built in, or the configured source's
 // first revision (a source keeps it current afterwards).
-func startPolicy(ctx context.Context, cfg config.Config, eng *engine.Engine, logger *slog.Logger) (*source.Manager, error) {
+func startPolicy(ctx context.Context, cfg config.Config, eng *engine.Engine, logger *slog.Logger,
+) (*source.Manager, error) {
 	sc, err := cfg.Source()
 	if err != nil {
 		return nil, err

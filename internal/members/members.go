@@ -131,7 +131,9 @@ func (m *Manager) Withdraw(ctx context.Context, actor, workspace, user string) (
 
 // AssignRole gives a member another role and, when miniPrograms is not nil, another
 // set of assigned mini programs.
-func (m *Manager) AssignRole(ctx context.Context, actor, workspace, user, role string, miniPrograms []string) (Result, error) {
+func (m *Manager) AssignRole(ctx context.Context, actor, workspace, user, role string,
+	miniPrograms []string,
+) (Result, error) {
 	return m.change(ctx, actor, workspace, user, opAssign, role, func(cur *membership.Membership) error {
 		cur.Role = role
 		if miniPrograms != nil {
@@ -268,7 +270,10 @@ func storeError(err error, workspace string) error {
 	case errors.Is(err, membership.ErrNotFound):
 		return notFound("workspace_not_found", "workspace %s does not exist", workspace)
 	case errors.Is(err, membership.ErrUnavailable):
-		return &Error{Kind: KindUnavailable, Code: "membership_unavailable", Message: "the membership store is unavailable", err: err}
+		return &Error{
+			Kind: KindUnavailable, Code: "membership_unavailable",
+			Message: "the membership store is unavailable", err: err,
+		}
 	}
 	var e *Error
 	if errors.As(err, &e) {
