@@ -14,9 +14,50 @@ _denials contains reason if {
 	some reason in _violation[name]
 }
 
+# A stated attribute of the wrong kind denies, whatever the operation.
+_denials contains _reason("invalid_attribute", msg) if {
+	some name, value in _attributes
+	kind := model.attributes[name]
+	not _valid_attribute(kind, value)
+	msg := sprintf("resource.attributes.%s must be %s, not %s", [name, _kind_text(kind), json.marshal(value)])
+}
+
+_valid_attribute("id", value) if {
+	is_string(value)
+	value != ""
+}
+
+_valid_attribute("count", value) if {
+	is_number(value)
+	value >= 0
+	floor(value) == value
+}
+
+_valid_attribute("time", value) if {
+	is_string(value)
+	time.parse_rfc3339_ns(value)
+}
+
+_valid_attribute("flag", value) if is_boolean(value)
+
+_valid_attribute(kind, value) if {
+	is_set(kind)
+	value in kind
+}
+
+_kind_text("id") := "a non-empty string"
+
+_kind_text("count") := "a whole number, zero or more"
+
+_kind_text("time") := "an RFC 3339 time"
+
+_kind_text("flag") := "true or false"
+
+_kind_text(kind) := sprintf("one of %s", [concat(", ", sort(kind))]) if is_set(kind)
+
 # Separation of duties: nobody approves or rejects a request they submitted.
 _violation.not_own_request contains _missing_attribute("submitter") if {
-	not _attributes.submitter
+	not "submitter" in object.keys(_attributes)
 }
 
 _violation.not_own_request contains _reason("own_request", msg) if {
@@ -26,7 +67,7 @@ _violation.not_own_request contains _reason("own_request", msg) if {
 
 # Only requests in review can be approved, rejected or withdrawn.
 _violation.in_review contains _missing_attribute("state") if {
-	not _attributes.state
+	not "state" in object.keys(_attributes)
 }
 
 _violation.in_review contains _reason("request_not_in_review", msg) if {
@@ -57,13 +98,9 @@ _violation.deletable_workspace contains _missing_attribute("published_miniprogra
 
 _violation.deletable_workspace contains _reason("has_published_miniprograms", msg) if {
 	published := _attributes.published_miniprograms
+	is_number(published)
 	published != 0
 	msg := sprintf("%s has %v published mini programs; it must have none", [input.resource.workspace, published])
-}
-
-_violation.deletable_workspace contains _reason("invalid_attribute", "last_upload_at must be an RFC 3339 time") if {
-	_attributes.last_upload_at
-	not _last_upload_ns
 }
 
 _violation.deletable_workspace contains _reason("recent_upload", msg) if {

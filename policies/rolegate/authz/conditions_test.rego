@@ -109,7 +109,10 @@ _gated := [
 _gate_cases := {
 	"production without approval": [{"environment": "production"}, {"approval_required"}],
 	"production, approved false": [{"environment": "production", "approved": false}, {"approval_required"}],
-	"production, approved as a string": [{"environment": "production", "approved": "true"}, {"approval_required"}],
+	"production, approved as a string": [
+		{"environment": "production", "approved": "true"},
+		{"approval_required", "invalid_attribute"},
+	],
 	"production, approved": [{"environment": "production", "approved": true}, set()],
 	"test environment": [{"environment": "test"}, set()],
 	"sandbox environment": [{"environment": "sandbox"}, set()],
@@ -164,7 +167,7 @@ _decide_at(req, now) := d if {
 _deletion_cases := {
 	"nothing published, never uploaded": [{"published_miniprograms": 0}, {"granted"}],
 	"published missing": [{}, {"missing_attribute"}],
-	"published null": [{"published_miniprograms": null}, {"has_published_miniprograms"}],
+	"published null": [{"published_miniprograms": null}, {"invalid_attribute"}],
 	"two published": [{"published_miniprograms": 2}, {"has_published_miniprograms"}],
 	"upload 61 days ago": [_uploaded("2025-11-01T00:00:00Z"), {"granted"}],
 	"upload exactly 30 days ago": [_uploaded("2025-12-02T00:00:00Z"), {"granted"}],
@@ -202,7 +205,7 @@ test_deletion_refusal_messages if {
 	invalid := _input("developer_workspace:delete", "d1", _attrs(_uploaded("yesterday")), _admin)
 	_decide_at(invalid, _now).reasons == {{
 		"code": "invalid_attribute",
-		"message": "last_upload_at must be an RFC 3339 time",
+		"message": "resource.attributes.last_upload_at must be an RFC 3339 time, not \"yesterday\"",
 	}}
 }
 
@@ -262,5 +265,53 @@ test_role_given_mismatch_message if {
 	_reasons_of("member:invite", "d1", _attrs({"role": "workspace_admin"}), _developer_admin) == {{
 		"code": "role_workspace_mismatch",
 		"message": "role workspace_admin cannot be given in developer workspace d1",
+	}}
+}
+
+# Each case states one attribute of the wrong kind on a request that would otherwise be
+# allowed; every one must deny, and say invalid_attribute among its reasons.
+_invalid_attribute_cases := {
+	"empty submitter": ["approval:approve", {"submitter": "", "state": "in_review"}],
+	"submitter false": ["approval:approve", {"submitter": false, "state": "in_review"}],
+	"state in capitals": ["approval:approve", {"submitter": "bob", "state": "IN_REVIEW"}],
+	"unknown state": ["request:withdraw", {"submitter": "alice", "state": "pending"}],
+	"environment in capitals": ["miniprogram:take_offline", {"environment": "PRODUCTION"}],
+	"approved as a string": ["miniprogram:take_offline", {"environment": "production", "approved": "true"}],
+	"published as a string": ["developer_workspace:delete", {"published_miniprograms": "0"}],
+	"published negative": ["developer_workspace:delete", {"published_miniprograms": -1}],
+	"published a fraction": ["developer_workspace:delete", {"published_miniprograms": 0.5}],
+	"upload false": ["developer_workspace:delete", {"published_miniprograms": 0, "last_upload_at": false}],
+	"empty member": ["member:block", {"member": ""}],
+	"role a number": ["member:invite", {"role": 7}],
+}
+
+_invalid_attribute_failures := {note |
+	some note, [action, attributes] in _invalid_attribute_cases
+	ws := _invalid_attribute_workspace(action)
+	d := _decide_at(_input(action, ws, _attrs(attributes), _admin), _now)
+	not _denied_as_invalid(d)
+}
+
+_invalid_attribute_workspace("developer_workspace:delete") := "d1"
+
+_invalid_attribute_workspace(action) := "t1" if action != "developer_workspace:delete"
+
+_denied_as_invalid(d) if {
+	d.allow == false
+	"invalid_attribute" in {r.code | some r in d.reasons}
+}
+
+test_an_attribute_of_the_wrong_kind_denies if {
+	_invalid_attribute_failures == set()
+}
+
+test_invalid_attribute_message if {
+	_reasons_of("approval:approve", "t1", _attrs({"submitter": "", "state": "in_review"}), _admin) == {{
+		"code": "invalid_attribute",
+		"message": "resource.attributes.submitter must be a non-empty string, not \"\"",
+	}}
+	_reasons_of("miniprogram:take_offline", "t1", _attrs({"environment": "PRODUCTION"}), _admin) == {{
+		"code": "invalid_attribute",
+		"message": "resource.attributes.environment must be one of development, production, sandbox, test, not \"PRODUCTION\"",
 	}}
 }

@@ -77,7 +77,7 @@ _refusals contains _reason("not_assigned", msg) if {
 
 _refusals contains _missing_attribute("submitter") if {
 	_home_scope == "own"
-	not _attributes.submitter
+	not "submitter" in object.keys(_attributes)
 }
 
 _refusals contains _reason("not_own_request", msg) if {

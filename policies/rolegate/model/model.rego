@@ -47,6 +47,25 @@ conditions := {
 	"role_fits_workspace",
 }
 
+# attributes are the resource attributes the rules read, each with the kind of value
+# it must hold. A stated attribute of another kind denies every operation
+# (invalid_attribute), so a malformed fact never satisfies a rule by accident:
+#   id:    a non-empty string (a user or a role id);
+#   count: a whole number, zero or more;
+#   time:  an RFC 3339 time;
+#   flag:  true or false;
+#   a set: one of its strings.
+attributes := {
+	"submitter": "id",
+	"member": "id",
+	"role": "id",
+	"state": {"in_review", "approved", "rejected", "withdrawn"},
+	"environment": {"development", "test", "sandbox", "production"},
+	"approved": "flag",
+	"published_miniprograms": "count",
+	"last_upload_at": "time",
+}
+
 operations := {
 	"miniprogram:view": {},
 	"miniprogram:list": {"lists": true},
