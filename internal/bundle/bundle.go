@@ -28,6 +28,10 @@ func Write(w io.Writer, b *opabundle.Bundle) error {
 	return nil
 }
 
+// FileMode is the mode of a bundle file: readable by all, as opa build writes it, so a
+// static HTTP server running as another user can serve it. A bundle holds no secret.
+const FileMode = 0o644
+
 // WriteFile writes b as a bundle file at path, replacing any file there only once the
 // new one is complete.
 func WriteFile(path string, b *opabundle.Bundle) error {
@@ -44,6 +48,10 @@ func WriteFile(path string, b *opabundle.Bundle) error {
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write bundle: %w", err)
+	}
+	if err := tmp.Chmod(FileMode); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write bundle: %w", err)
 	}
