@@ -94,8 +94,31 @@ func (s *Service) Engine() *engine.Engine { return s.engine }
 // Decide answers the request. It never returns an allow it did not get from the
 // policy: a missing or stale policy, an unreachable store or a failed evaluation deny.
 func (s *Service) Decide(ctx context.Context, req *Request) Decision {
+	return s.DecidePinned(ctx, s.Pin(), req)
+}
+
+// Pinned is the active policy taken once, with its stale time, for a request whose
+// steps must all see one revision: a gateway check matches its route on the pinned
+// policy and is then decided on it, whatever is activated meanwhile.
+type Pinned struct {
+	policy  *engine.Policy
+	staleAt time.Time
+}
+
+// Pin takes the active policy.
+func (s *Service) Pin() Pinned {
+	p, staleAt := s.engine.Active()
+	return Pinned{policy: p, staleAt: staleAt}
+}
+
+// Policy returns the pinned policy; nil when none was active.
+func (p Pinned) Policy() *engine.Policy { return p.policy }
+
+// DecidePinned answers the request on the pinned policy, as Decide does on the active
+// one: a missing or stale pinned policy denies.
+func (s *Service) DecidePinned(ctx context.Context, pin Pinned, req *Request) Decision {
 	start := s.now()
-	d := s.decide(ctx, req, start)
+	d := s.decide(ctx, pin, req, start)
 	return s.finish(ctx, req, d, start)
 }
 
@@ -115,15 +138,15 @@ func (s *Service) finish(ctx context.Context, req *Request, d Decision, start ti
 // store's readers, such as a membership write checking its actor inside the write.
 func (s *Service) DecideOn(ctx context.Context, req *Request, facts engine.Facts, rev uint64) Decision {
 	start := s.now()
-	p, refused := s.policy(start)
+	p, refused := s.Pin().check(start)
 	if refused != nil {
 		return s.finish(ctx, req, *refused, start)
 	}
 	return s.finish(ctx, req, s.evaluate(ctx, p, req, facts, rev, start), start)
 }
 
-func (s *Service) decide(ctx context.Context, req *Request, now time.Time) Decision {
-	p, refused := s.policy(now)
+func (s *Service) decide(ctx context.Context, pin Pinned, req *Request, now time.Time) Decision {
+	p, refused := pin.check(now)
 	if refused != nil {
 		return *refused
 	}
@@ -159,19 +182,18 @@ func (s *Service) sync(ctx context.Context, p *engine.Policy, c *Consistency) (D
 	}
 }
 
-// policy returns the active policy, or the denial to give when there is none or it is
-// stale. The policy and its stale time come from one atomic load.
-func (s *Service) policy(now time.Time) (*engine.Policy, *Decision) {
-	p, staleAt := s.engine.Active()
-	if p == nil {
+// check returns the pinned policy, or the denial to give when there is none or it is
+// stale at now.
+func (p Pinned) check(now time.Time) (*engine.Policy, *Decision) {
+	if p.policy == nil {
 		d := deny("", CodePolicyUnavailable, "no policy is active", errors.New("no active policy"))
 		return nil, &d
 	}
-	if !staleAt.IsZero() && now.After(staleAt) {
-		d := denyStale(p, staleAt)
+	if !p.staleAt.IsZero() && now.After(p.staleAt) {
+		d := denyStale(p.policy, p.staleAt)
 		return nil, &d
 	}
-	return p, nil
+	return p.policy, nil
 }
 
 func (s *Service) evaluate(ctx context.Context, p *engine.Policy, req *Request, facts engine.Facts, rev uint64,

@@ -138,3 +138,46 @@ func TestDecideBeforeThePolicyIsStale(t *testing.T) {
 		t.Fatalf("decision = %+v, want allowed", d)
 	}
 }
+
+// compiledAs compiles the built-in policy under another revision.
+func compiledAs(t *testing.T, revision string) *engine.Policy {
+	t.Helper()
+	b, err := policy.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Manifest.Revision = revision
+	p, err := engine.Compile(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDecidePinnedKeepsItsRevision(t *testing.T) {
+	e := engine.New(compiledAs(t, "first"))
+	svc := authz.NewService(e, memory.New(domain.World()))
+	pin := svc.Pin()
+	e.Activate(compiledAs(t, "second"))
+	req := &authz.Request{
+		Subject: "u-workspace_admin", Action: "workspace:view",
+		Resource: authz.Resource{Workspace: domain.TenantHome},
+	}
+	if d := svc.DecidePinned(context.Background(), pin, req); !d.Allow || d.PolicyRevision != "first" {
+		t.Fatalf("pinned decision = %+v, want allowed on revision first", d)
+	}
+	if d := svc.Decide(context.Background(), req); d.PolicyRevision != "second" {
+		t.Fatalf("unpinned decision on revision %q, want second", d.PolicyRevision)
+	}
+}
+
+func TestDecidePinnedDeniesAStalePin(t *testing.T) {
+	svc := authz.NewService(staleEngine(t), memory.New(domain.World()))
+	d := svc.DecidePinned(context.Background(), svc.Pin(), &authz.Request{
+		Subject: "u-workspace_admin", Action: "workspace:view",
+		Resource: authz.Resource{Workspace: domain.TenantHome},
+	})
+	if d.Allow || len(d.Reasons) != 1 || d.Reasons[0].Code != authz.CodePolicyStale {
+		t.Fatalf("decision = %+v, want denied with %s", d, authz.CodePolicyStale)
+	}
+}

@@ -178,7 +178,7 @@ func assemble(ctx context.Context, cfg config.Config, logger *slog.Logger, stdou
 		}
 	}
 	if cfg.Gateway != nil {
-		if a.gateway, err = gateway.New(*cfg.Gateway, eng, svc, logger); err != nil {
+		if a.gateway, err = gateway.New(*cfg.Gateway, svc, logger); err != nil {
 			return a, err
 		}
 		opts.Gateway = a.gateway

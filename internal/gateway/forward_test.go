@@ -148,7 +148,7 @@ func TestDenialsListEveryReason(t *testing.T) {
 }
 
 func TestNewNeedsAnEngineAndAService(t *testing.T) {
-	if _, err := gateway.New(gateway.Config{TrustedSubjectHeader: "X-User"}, nil, nil, nil); err == nil {
+	if _, err := gateway.New(gateway.Config{TrustedSubjectHeader: "X-User"}, nil, nil); err == nil {
 		t.Fatal("a gateway without an engine was built")
 	}
 }

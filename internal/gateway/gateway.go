@@ -85,18 +85,17 @@ type Result struct {
 // Gateway decides forwarded requests. It is safe for concurrent use.
 type Gateway struct {
 	cfg     Config
-	engine  *engine.Engine
 	service *authz.Service
 	jwt     *auth.JWTVerifier
 	log     *slog.Logger
 }
 
 // New validates the configuration (after filling defaults) and loads the JWT keys.
-// Routes come from the engine's active policy at each check; e and s are required, and
-// a nil log discards.
-func New(cfg Config, e *engine.Engine, s *authz.Service, log *slog.Logger) (*Gateway, error) {
-	if e == nil || s == nil {
-		return nil, errors.New("gateway: an engine and a decision service are required")
+// Each check matches its route in, and is decided on, the policy active when it
+// starts; s is required, and a nil log discards.
+func New(cfg Config, s *authz.Service, log *slog.Logger) (*Gateway, error) {
+	if s == nil {
+		return nil, errors.New("gateway: a decision service is required")
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -105,7 +104,7 @@ func New(cfg Config, e *engine.Engine, s *authz.Service, log *slog.Logger) (*Gat
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("gateway config: %w", err)
 	}
-	g := &Gateway{cfg: cfg, engine: e, service: s, log: log}
+	g := &Gateway{cfg: cfg, service: s, log: log}
 	if cfg.JWT.Enabled() {
 		v, err := auth.NewJWTVerifier(cfg.JWT)
 		if err != nil {
@@ -147,7 +146,8 @@ func (g *Gateway) check(ctx context.Context, req *Request) Result {
 	if err != nil {
 		return identityFailure(err)
 	}
-	p := g.engine.Policy()
+	pin := g.service.Pin()
+	p := pin.Policy()
 	if p == nil {
 		return Result{Subject: subject, Reasons: reasons(authz.CodePolicyUnavailable,
 			"no policy is active"), Err: errors.New("no active policy")}
@@ -159,11 +159,12 @@ func (g *Gateway) check(ctx context.Context, req *Request) Result {
 			Reasons: reasons(CodeNoRoute, "no route matches "+req.Method+" "+path),
 		}
 	}
-	return g.decide(ctx, subject, m)
+	return g.decide(ctx, pin, subject, m)
 }
 
-// decide asks the decision service about the matched route.
-func (g *Gateway) decide(ctx context.Context, subject string, m route.Match) Result {
+// decide asks the decision service about the matched route, on the policy whose route
+// table matched it.
+func (g *Gateway) decide(ctx context.Context, pin authz.Pinned, subject string, m route.Match) Result {
 	areq := authz.Request{
 		Subject:  subject,
 		Action:   m.Route.Check,
@@ -177,7 +178,7 @@ func (g *Gateway) decide(ctx context.Context, subject string, m route.Match) Res
 		res.Outcome, res.Reasons = Invalid, reasons(CodeInvalidRequest, err.Error())
 		return res
 	}
-	d := g.service.Decide(ctx, &areq)
+	d := g.service.DecidePinned(ctx, pin, &areq)
 	res.Reasons, res.Err = d.Reasons, d.Err
 	res.PolicyRevision, res.MembershipRevision = d.PolicyRevision, d.MembershipRevision
 	if d.Allow && d.Err == nil {

@@ -280,7 +280,7 @@ func TestErrorsAndTimeoutsNeverAllow(t *testing.T) {
 func TestNoActivePolicyDenies(t *testing.T) {
 	f := newFixture(t, func(c *gateway.Config) { c.ErrorStatus = 503 }, nil)
 	e := engine.New(nil)
-	gw, err := gateway.New(f.gw.Config(), e, authz.NewService(e, failingStore{}),
+	gw, err := gateway.New(f.gw.Config(), authz.NewService(e, failingStore{}),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func newFixture(t testing.TB, edit func(*gateway.Config), store membership.Reade
 		edit(&cfg)
 	}
 	e := engine.New(p)
-	gw, err := gateway.New(cfg, e, authz.NewService(e, store), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	gw, err := gateway.New(cfg, authz.NewService(e, store), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
