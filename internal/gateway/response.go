@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -68,6 +69,18 @@ func (g *Gateway) Respond(res *Result) Response {
 	}
 	r.Header.Set("Content-Type", "application/json")
 	return r
+}
+
+// Refused answers a forward-auth request that the HTTP layer refused before it came to
+// a check: one too large, with a method nothing routes, or whose handler failed. It is
+// a denial in the gateway's terms, never a 200 and no status a check could not give:
+// 403 for a request that is invalid, Config.ErrorStatus for a failure (failed true).
+func (g *Gateway) Refused(code, message string, failed bool) Response {
+	res := refuse(Invalid, code, errors.New(message))
+	if failed {
+		res.Outcome = Deny
+	}
+	return g.Respond(&res)
 }
 
 func marshal(v any) []byte {

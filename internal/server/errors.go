@@ -63,6 +63,7 @@ func (s *Server) handle(h func(c *ctx) error) gin.HandlerFunc {
 }
 
 // writeError answers with err in the error shape and logs what the client does not see.
+// A forward-auth request is answered as its gateway expects instead.
 func (s *Server) writeError(c *gin.Context, err error) {
 	ae := asAPIError(err)
 	switch {
@@ -72,6 +73,10 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		s.opts.Logger.Error("request failed", "route", c.FullPath(), "code", ae.Code, "error", ae)
 	default:
 		s.opts.Logger.Debug("request refused", "route", c.FullPath(), "code", ae.Code, "status", ae.Status)
+	}
+	if s.isGatewayRequest(c.Request) {
+		s.writeGatewayRefusal(c, ae)
+		return
 	}
 	s.writeJSON(c, ae.Status, errorBody{Error: errorDetail{Code: ae.Code, Message: ae.Message}})
 }
