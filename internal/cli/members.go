@@ -122,7 +122,8 @@ func openRedis(url string) (*redis.Store, error) {
 	return store, nil
 }
 
-// readData decodes the membership data file at path.
+// readData decodes the membership data file at path. Its items' decoding problems are
+// reported together; validation comes later, against what the import will leave.
 func readData(path string) (*membership.Data, error) {
 	f, err := os.Open(path)
 	if err != nil {

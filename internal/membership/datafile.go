@@ -2,6 +2,7 @@ package membership
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/rolegate/rolegate/internal/strictjson"
 )
 
 // Data is the membership data file: every workspace and every membership. Commands
@@ -19,14 +23,50 @@ type Data struct {
 	Memberships []Membership `json:"memberships"`
 }
 
-// Decode reads a membership data file. Unknown fields, duplicate keys and invalid
-// UTF-8 are errors; the contents are not validated (see Data.Validate).
+// Decode reads a membership data file. A file that is not well-formed JSON (duplicate
+// keys and invalid UTF-8 included) or whose top level is not an object of workspaces
+// and memberships is an error. Each workspace and membership is then decoded on its
+// own, unknown fields and wrong types refused, so that the problems of one never hide
+// another's: they come back as a *ValidationError with their locations, beside the
+// data as far as it could be read. The contents are not validated (Data.Validate);
+// with problems, the data is only fit for validating, to report the rest.
 func Decode(r io.Reader) (*Data, error) {
-	var d Data
-	if err := json.UnmarshalRead(r, &d, json.RejectUnknownMembers(true)); err != nil {
+	var f struct {
+		Workspaces  []jsontext.Value `json:"workspaces"`
+		Memberships []jsontext.Value `json:"memberships"`
+	}
+	if err := json.UnmarshalRead(r, &f, json.RejectUnknownMembers(true)); err != nil {
 		return nil, fmt.Errorf("decode membership data: %w", err)
 	}
-	return &d, nil
+	var problems []Problem
+	d := &Data{
+		Workspaces: decodeEach(f.Workspaces, &problems, func(i int, w Workspace) string {
+			return fmt.Sprintf("workspaces[%d] (%s)", i, w.ID)
+		}),
+		Memberships: decodeEach(f.Memberships, &problems, func(i int, m Membership) string {
+			return fmt.Sprintf("memberships[%d] (%s in %s)", i, m.User, m.Workspace)
+		}),
+	}
+	if len(problems) > 0 {
+		return d, &ValidationError{Problems: problems}
+	}
+	return d, nil
+}
+
+// decodeEach decodes every item strictly. An item that is not of its type adds a
+// problem and is kept as far as a lenient decoding could read it, so that the items
+// after it keep their indexes and what refers to it still finds it.
+func decodeEach[T any](items []jsontext.Value, problems *[]Problem, locate func(int, T) string) []T {
+	out := make([]T, len(items))
+	for i, raw := range items {
+		if err := strictjson.Decode(raw, &out[i], 0); err != nil {
+			var partial T
+			_ = json.Unmarshal(raw, &partial)
+			out[i] = partial
+			*problems = append(*problems, Problem{Location: locate(i, partial), Message: err.Error()})
+		}
+	}
+	return out
 }
 
 // Sort puts the workspaces in order of id and the memberships in order of workspace,
@@ -83,13 +123,46 @@ func LoadFile(path string, roles Roles) (*Data, error) {
 	defer f.Close()
 
 	d, err := Decode(f)
-	if err != nil {
+	if d == nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := d.Validate(roles); err != nil {
+	if err := JoinProblems(err, d.Validate(roles)); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return d, nil
+}
+
+// JoinProblems merges the problems of Decode's and Validate's errors into one
+// *ValidationError, so that one run reports all of them; nil when both are nil. An
+// item Decode could not read is reported for that alone, not again for what its
+// partial reading lacks. An error of another kind is returned as it is.
+func JoinProblems(decodeErr, validateErr error) error {
+	var decoded, validated *ValidationError
+	if decodeErr != nil && !errors.As(decodeErr, &decoded) {
+		return decodeErr
+	}
+	if validateErr != nil && !errors.As(validateErr, &validated) {
+		return validateErr
+	}
+	var all []Problem
+	unread := make(map[string]bool)
+	if decoded != nil {
+		all = append(all, decoded.Problems...)
+		for _, p := range decoded.Problems {
+			unread[p.Location] = true
+		}
+	}
+	if validated != nil {
+		for _, p := range validated.Problems {
+			if !unread[p.Location] {
+				all = append(all, p)
+			}
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: all}
 }
 
 // Problem is one thing wrong in membership data, with where it is.

@@ -113,3 +113,27 @@ func TestEncodeRoundTrip(t *testing.T) {
 		t.Fatalf("empty data encodes as %q, want %q", empty.String(), want)
 	}
 }
+
+// TestLoadReportsDecodingAndValidationAtOnce: items that are not of their type do not
+// hide each other or the validation problems of the rest.
+func TestLoadReportsDecodingAndValidationAtOnce(t *testing.T) {
+	roles := membership.Roles{"workspace_admin": "tenant", "developer": "developer"}
+	_, err := membership.LoadFile("testdata/undecodable.json", roles)
+	var verr *membership.ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("error = %v, want a *ValidationError", err)
+	}
+	var got []string
+	for _, p := range verr.Problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`workspaces[0] (tw-a): unknown field "/colour"`,
+		`memberships[1] (u-2 in dw-a): field "/miniprograms/0": expected a string, got a number`,
+		`memberships[2] (u-3 in tw-a): field "/status": expected a string, got a number`,
+		`memberships[0] (u-1 in tw-a): role "janitor" is not known`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("problems (-want +got):\n%s", diff)
+	}
+}
