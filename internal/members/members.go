@@ -134,6 +134,9 @@ func (m *Manager) Withdraw(ctx context.Context, actor, workspace, user string) (
 func (m *Manager) AssignRole(ctx context.Context, actor, workspace, user, role string,
 	miniPrograms []string,
 ) (Result, error) {
+	if role == "" {
+		return Result{}, invalid("role is required")
+	}
 	return m.change(ctx, actor, workspace, user, opAssign, role, func(cur *membership.Membership) error {
 		cur.Role = role
 		if miniPrograms != nil {

@@ -261,6 +261,10 @@ func TestInvariantsAndRefusals(t *testing.T) {
 			_, err := m.AssignRole(ctx, "u-dana", "dw-shop", "u-dev", "janitor", nil)
 			return err
 		}, "role_workspace_mismatch"},
+		{"a role change without a role", func(m *members.Manager) error {
+			_, err := m.AssignRole(ctx, "u-dana", "dw-shop", "u-dev", "", nil)
+			return err
+		}, "invalid_field"},
 		{"an admin demotes themselves", func(m *members.Manager) error {
 			_, err := m.AssignRole(ctx, "u-dana", "dw-shop", "u-dana", "developer", nil)
 			return err
@@ -389,6 +393,18 @@ func TestCreateWorkspace(t *testing.T) {
 		},
 		{"no admin", membership.Workspace{ID: "tw-y", Type: "tenant"}, nil, "invalid_field"},
 		{
+			"a developer workspace as the tenant",
+			membership.Workspace{ID: "dw-y", Type: "developer", Tenant: "dw-new"},
+			[]members.FirstAdmin{{User: "u-x"}},
+			"tenant_not_tenant",
+		},
+		{
+			"an id that is no path segment",
+			membership.Workspace{ID: "tw/y z", Type: "tenant"},
+			[]members.FirstAdmin{{User: "u-x"}},
+			"invalid_field",
+		},
+		{
 			"a non-admin first member",
 			membership.Workspace{ID: "tw-y", Type: "tenant"},
 			[]members.FirstAdmin{{User: "u-x", Role: "workspace_operator"}},
@@ -458,8 +474,13 @@ func TestLastAdminHoldsWhateverThePolicy(t *testing.T) {
 		{"block", func() error { _, err := m.Block(ctx, "u-dana", "dw-shop", "u-dana"); return err }},
 		{"remove", func() error { _, err := m.Remove(ctx, "u-dana", "dw-shop", "u-dana"); return err }},
 	} {
-		if got := code(t, tt.do()); got != "last_admin" {
+		err := tt.do()
+		if got := code(t, err); got != "last_admin" {
 			t.Errorf("%s the last admin: code %q, want last_admin", tt.name, got)
+		}
+		var e *members.Error
+		if errors.As(err, &e) && e.Kind != members.KindForbidden {
+			t.Errorf("%s the last admin: kind %v, want KindForbidden (403)", tt.name, e.Kind)
 		}
 	}
 }

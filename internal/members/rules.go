@@ -1,6 +1,8 @@
 package members
 
 import (
+	"fmt"
+
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership"
 )
@@ -42,7 +44,10 @@ func (m *Manager) keepAnAdmin(tx *membership.Tx) error {
 			return nil
 		}
 	}
-	return conflict("last_admin", "%s would have no active admin left", tx.Workspace.ID)
+	return &Error{
+		Kind: KindForbidden, Code: "last_admin",
+		Message: fmt.Sprintf("%s would have no active admin left", tx.Workspace.ID),
+	}
 }
 
 // isAdmin reports whether the role manages members.

@@ -3,6 +3,7 @@ package members
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/rolegate/rolegate/internal/membership"
@@ -28,6 +29,11 @@ func (m *Manager) CreateWorkspace(ctx context.Context, w membership.Workspace, a
 		return 0, conflict("workspace_exists", "workspace %s already exists", w.ID)
 	case errors.Is(err, membership.ErrNotFound):
 		return 0, notFound("tenant_not_found", "tenant workspace %s does not exist", w.Tenant)
+	case errors.Is(err, membership.ErrNotTenant):
+		return 0, &Error{
+			Kind: KindInvalid, Code: "tenant_not_tenant",
+			Message: fmt.Sprintf("%s is a developer workspace; a developer workspace's tenant is a tenant workspace", w.Tenant),
+		}
 	}
 	return rev, storeError(err, w.ID)
 }
@@ -36,6 +42,9 @@ func (m *Manager) firstMembers(w membership.Workspace, admins []FirstAdmin) ([]m
 	switch {
 	case w.ID == "":
 		return nil, invalid("id is required")
+	case !membership.ValidWorkspaceID(w.ID):
+		return nil, invalid("id %q may hold only letters, digits, '.', '_' and '-' (up to %d), "+
+			"starting with a letter or digit", w.ID, membership.MaxIDBytes)
 	case w.Type != membership.TypeTenant && w.Type != membership.TypeDeveloper:
 		return nil, invalid("type must be tenant or developer, not %q", w.Type)
 	case w.Type == membership.TypeDeveloper && w.Tenant == "":

@@ -219,6 +219,9 @@ func (v *validator) checkWorkspaces(list []Workspace) map[string]Workspace {
 			v.addf(loc, "id is required")
 			continue
 		}
+		if !ValidWorkspaceID(w.ID) {
+			v.addf(loc, "%v", errInvalidID(w.ID))
+		}
 		if _, dup := byID[w.ID]; dup {
 			v.addf(loc, "workspace %q is listed twice", w.ID)
 			continue

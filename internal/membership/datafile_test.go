@@ -137,3 +137,16 @@ func TestLoadReportsDecodingAndValidationAtOnce(t *testing.T) {
 		t.Fatalf("problems (-want +got):\n%s", diff)
 	}
 }
+
+func TestValidWorkspaceID(t *testing.T) {
+	tests := map[string]bool{
+		"tw-alpha": true, "dw_shop.2": true, "A1": true, strings.Repeat("w", 128): true,
+		"": false, "-lead": false, ".hidden": false, "a/b": false, "a b": false, "a:b": false,
+		"ü": false, "a%2Fb": false, strings.Repeat("w", 129): false,
+	}
+	for id, want := range tests {
+		if got := membership.ValidWorkspaceID(id); got != want {
+			t.Errorf("ValidWorkspaceID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}

@@ -38,6 +38,28 @@ type Workspace struct {
 	Tenant string `json:"tenant,omitempty"`
 }
 
+// MaxIDBytes bounds a workspace id.
+const MaxIDBytes = 128
+
+// ValidWorkspaceID reports whether id can name a workspace: 1 to MaxIDBytes letters,
+// digits, '.', '_' or '-', starting with a letter or digit. Such an id is one segment
+// of a URL path and of a Redis key, unescaped and unambiguous.
+func ValidWorkspaceID(id string) bool {
+	if id == "" || len(id) > MaxIDBytes {
+		return false
+	}
+	for i := range len(id) {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Membership is one user's role and status in one workspace.
 type Membership struct {
 	User      string `json:"user"`

@@ -13,6 +13,9 @@ import (
 var (
 	// ErrExists: the workspace to create already exists.
 	ErrExists = errors.New("already exists")
+	// ErrNotTenant: the tenant named for a new developer workspace is itself a
+	// developer workspace.
+	ErrNotTenant = errors.New("not a tenant workspace")
 	// ErrUnavailable: the store could not be reached or did not answer in time.
 	ErrUnavailable = errors.New("membership store unavailable")
 	// ErrStale: the store's view did not reach the revision asked for in time.
@@ -83,8 +86,11 @@ const InvitationTTL = 72 * time.Hour
 // exactly for developer workspaces, and first members that are of w, one per user.
 func CheckCreate(w Workspace, first []Membership) error {
 	var problems []error
-	if w.ID == "" {
+	switch {
+	case w.ID == "":
 		problems = append(problems, errors.New("id is required"))
+	case !ValidWorkspaceID(w.ID):
+		problems = append(problems, errInvalidID(w.ID))
 	}
 	switch {
 	case w.Type == TypeTenant && w.Tenant != "":
@@ -151,4 +157,9 @@ func sameMembership(a, b Membership) bool {
 	return a.User == b.User && a.Workspace == b.Workspace && a.Role == b.Role &&
 		a.Status == b.Status && slices.Equal(a.MiniPrograms, b.MiniPrograms) &&
 		a.ExpiresAt.Equal(b.ExpiresAt)
+}
+
+func errInvalidID(id string) error {
+	return fmt.Errorf("id %q is not a workspace id: 1 to %d letters, digits, '.', '_' or '-', "+
+		"starting with a letter or digit", id, MaxIDBytes)
 }

@@ -120,6 +120,26 @@ func TestMembershipAPI(t *testing.T) {
 			`{"id":"dw-new","type":"developer","tenant":"tw-alpha","admins":[{"user":"u-owner"}]}`, "Bearer " + serviceToken, 409,
 		},
 		{"the back end manages members", "GET", "/v1/workspaces/dw-shop/members", "", "Bearer " + serviceToken, 403},
+		{
+			"a developer workspace as the tenant", "POST", "/v1/workspaces",
+			`{"id":"dw-sub","type":"developer","tenant":"dw-shop","admins":[{"user":"u-z"}]}`,
+			"Bearer " + serviceToken, 400,
+		},
+		{
+			"a workspace id that is no path segment", "POST", "/v1/workspaces",
+			`{"id":"tw/x y","type":"tenant","admins":[{"user":"u-z"}]}`, "Bearer " + serviceToken, 400,
+		},
+		{"invite for the refusals", "POST", "/v1/workspaces/dw-shop/invitations", `{"user":"u-r","role":"operator"}`, dana, 201},
+		{"a developer resends", "POST", "/v1/workspaces/dw-shop/invitations/u-r/resend", "", dev, 403},
+		{"a developer withdraws", "DELETE", "/v1/workspaces/dw-shop/invitations/u-r", "", dev, 403},
+		{"a developer assigns", "PUT", "/v1/workspaces/dw-shop/members/u-oscar/role", `{"role":"developer"}`, dev, 403},
+		{"a developer unblocks", "POST", "/v1/workspaces/dw-shop/members/u-oscar/unblock", "", dev, 403},
+		{"a developer removes", "DELETE", "/v1/workspaces/dw-shop/members/u-oscar", "", dev, 403},
+		{"assign no role", "PUT", "/v1/workspaces/dw-shop/members/u-oscar/role", `{}`, dana, 400},
+		{"assign a role of the wrong type", "PUT", "/v1/workspaces/dw-shop/members/u-oscar/role", `{"role":7}`, dana, 400},
+		{"assign oneself", "PUT", "/v1/workspaces/dw-shop/members/u-dana/role", `{"role":"developer"}`, dana, 403},
+		{"remove oneself", "DELETE", "/v1/workspaces/dw-shop/members/u-dana", "", dana, 403},
+		{"resend without a token", "POST", "/v1/workspaces/dw-shop/invitations/u-r/resend", "", "", 401},
 	}
 	for _, s := range steps {
 		status, body := f.do(s.method, s.target, s.body, s.authorization)

@@ -26,7 +26,7 @@ func (s *Store) CreateWorkspace(_ context.Context, w membership.Workspace,
 			return 0, fmt.Errorf("create workspace %s: tenant %s: %w", w.ID, w.Tenant, membership.ErrNotFound)
 		}
 		if t.Type != membership.TypeTenant {
-			return 0, fmt.Errorf("create workspace %s: %s is a %s workspace, not a tenant", w.ID, w.Tenant, t.Type)
+			return 0, fmt.Errorf("create workspace %s: tenant %s: %w", w.ID, w.Tenant, membership.ErrNotTenant)
 		}
 	}
 

@@ -100,7 +100,7 @@ func (s *Store) apply(ctx context.Context, b *batch) (uint64, error) {
 	case resultNotFound:
 		return 0, membership.ErrNotFound
 	case resultNotTenant:
-		return 0, errors.New("not a tenant workspace")
+		return 0, membership.ErrNotTenant
 	}
 	rev := uint64(res)
 	s.written(ctx, rev, b.inv)
@@ -142,7 +142,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, w membership.Workspace,
 		b.inv.Users = append(b.inv.Users, m.User)
 	}
 	rev, err := s.apply(ctx, b)
-	if errors.Is(err, membership.ErrNotFound) {
+	if errors.Is(err, membership.ErrNotFound) || errors.Is(err, membership.ErrNotTenant) {
 		return 0, fmt.Errorf("create workspace %s: tenant %s: %w", w.ID, w.Tenant, err)
 	}
 	if err != nil {

@@ -67,11 +67,12 @@ func testCreateRefusals(t *testing.T, s membership.Store) {
 		{
 			"tenant is a developer workspace",
 			membership.Workspace{ID: "dw-y", Type: membership.TypeDeveloper, Tenant: "dw-x"},
-			nil, nil,
+			nil, membership.ErrNotTenant,
 		},
 		{"developer without tenant", membership.Workspace{ID: "dw-y", Type: membership.TypeDeveloper}, nil, nil},
 		{"unknown type", membership.Workspace{ID: "sw-y", Type: "shop"}, nil, nil},
 		{"no id", membership.Workspace{Type: membership.TypeTenant}, nil, nil},
+		{"id not a path segment", membership.Workspace{ID: "tw/c d", Type: membership.TypeTenant}, nil, nil},
 		{
 			"member of another workspace",
 			membership.Workspace{ID: "tw-c", Type: membership.TypeTenant},
