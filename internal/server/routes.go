@@ -14,6 +14,7 @@ func (s *Server) routes() {
 	r.POST("/v1/decisions", s.handle(s.decide))
 	r.POST("/v1/decisions/batch", s.handle(s.decideBatch))
 	r.GET("/v1/permissions", s.handle(s.permissions))
+	r.GET("/v1/matrix", s.handle(s.matrix))
 
 	r.POST("/access/v1/evaluation", s.handle(s.authzenEvaluation))
 	r.POST("/access/v1/evaluations", s.handle(s.authzenEvaluations))
