@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/rolegate/rolegate/internal/console"
 	"github.com/rolegate/rolegate/internal/gateway"
 	"github.com/rolegate/rolegate/internal/members"
 )
@@ -44,6 +45,9 @@ func (s *Server) routes() {
 		s.admin(http.MethodDelete, "/v1/workspaces/:workspace/members/:user",
 			s.memberDelete((*members.Manager).Remove))
 	}
+
+	r.GET(console.Prefix, s.handle(s.consolePage))
+	r.GET(console.Prefix+"/*path", s.handle(s.consolePage))
 
 	r.GET("/healthz", s.handle(s.healthz))
 	r.GET("/readyz", s.handle(s.readyz))
