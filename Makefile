@@ -62,7 +62,7 @@ fuzz: ## Fuzz path canonicalisation and route matching, FUZZTIME each (default 3
 
 .PHONY: matrix
 matrix: ## Regenerate docs/permissions.md from the policy
-	$(GO) run ./cmd/rolegate matrix > docs/permissions.md
+	$(GO) run ./cmd/rolegate matrix --policy policies > docs/permissions.md
 
 .PHONY: bundle
 bundle: ## Build the policy bundle bundles/rolegate.tar.gz

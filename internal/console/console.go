@@ -104,7 +104,8 @@ func mustLoad() map[string]*File {
 		}
 		sum := sha256.Sum256(body)
 		name := strings.TrimPrefix(p, "assets/")
-		out[name] = &File{Name: name, ContentType: ct, Body: body, ETag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+		out[name] = &File{Name: name, ContentType: ct, Body: body, ETag: etag}
 		return nil
 	})
 	if err != nil {

@@ -58,7 +58,9 @@ func (s *Server) matrix(c *ctx) error {
 	p := s.opts.Service.Engine().Policy()
 	if p == nil {
 		err := errors.New("no policy is active")
-		return &apiError{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: err.Error(), Err: err}
+		return &apiError{
+			Status: http.StatusServiceUnavailable, Code: "not_ready", Message: err.Error(), Err: err,
+		}
 	}
 	m, err := s.matrices.get(c.Request.Context(), p)
 	if err != nil {

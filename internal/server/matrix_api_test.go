@@ -71,7 +71,10 @@ func getMatrix(t *testing.T, h http.Handler) matrixAnswer {
 // the developer workspace's operator on assigned mini programs.
 func operatorUpdates(t *testing.T) *engine.Policy {
 	t.Helper()
-	const path, role = "rolegate/model/model.rego", "\"title\": \"Operator\",\n\t\t\"workspace_type\": \"developer\",\n\t\t\"grants\": {\n"
+	const (
+		path = "rolegate/model/model.rego"
+		role = "\"title\": \"Operator\",\n\t\t\"workspace_type\": \"developer\",\n\t\t\"grants\": {\n"
+	)
 	fsys := fstest.MapFS{}
 	err := fs.WalkDir(policies.FS, "rolegate", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
