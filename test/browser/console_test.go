@@ -187,6 +187,12 @@ func (c *console) otherKeyToken(t *testing.T) string {
 }
 
 func checkWorkspaceWithToken(t *testing.T, c *console) {
+	c.fill(t, "#token", c.token(t, "u-bob")) // an admin of another tenant
+	c.click(t, "#save-token")
+	c.click(t, "#load")
+	c.waitText(t, "#ws-error", "403 ")
+	c.waitText(t, "#ws-error", "may not list the members")
+
 	token := c.token(t, "u-dana")
 	c.fill(t, "#token", token)
 	c.click(t, "#save-token")
@@ -326,16 +332,17 @@ func checkUnknownPage(t *testing.T, c *console) {
 }
 
 // checkConsoleMessages fails on any script error or security (CSP) message. The
-// only failed loads allowed are the test's own: the 401s of the workspace view and
-// the unknown page.
+// only failed loads allowed are the test's own: the 401s and the 403 of the workspace
+// view and the unknown page.
 func checkConsoleMessages(t *testing.T, c *console) {
 	t.Helper()
 	for _, m := range c.consoleMessages() {
+		refused := strings.Contains(m.Text, "401") || strings.Contains(m.Text, "403")
 		expected := m.Source == "network" &&
-			((strings.Contains(m.Text, "401") && strings.Contains(m.URL, "/members")) ||
-				strings.HasSuffix(m.URL, "/ui/nope"))
+			((refused && strings.Contains(m.URL, "/members")) || strings.HasSuffix(m.URL, "/ui/nope"))
 		switch {
 		case expected:
+			t.Logf("console, expected: %s (%s)", m, m.URL)
 		case m.IsException(), m.Source == "security", m.Source == "javascript",
 			m.Type == chromedp.ConsoleError, m.Type == chromedp.ConsoleWarning:
 			t.Errorf("console %s (source %q, %s)", m, m.Source, m.URL)
