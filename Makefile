@@ -4,7 +4,7 @@ BIN     := bin/rolegate
 GOFILES := $(shell find . -name '*.go' -not -path './bin/*')
 
 # Commands the tests need, as command:debian-package (installed by scripts/require.sh).
-TEST_TOOLS := redis-server:redis-server redis-cli:redis-tools nginx:nginx
+TEST_TOOLS := redis-server:redis-server redis-cli:redis-tools nginx:nginx chromium:chromium
 
 .DEFAULT_GOAL := help
 
@@ -62,11 +62,15 @@ fuzz: ## Fuzz path canonicalisation and route matching, FUZZTIME each (default 3
 
 .PHONY: matrix
 matrix: ## Regenerate docs/permissions.md from the policy
-	$(GO) run ./cmd/rolegate matrix > docs/permissions.md
+	$(GO) run ./cmd/rolegate matrix --policy policies > docs/permissions.md
 
 .PHONY: bundle
 bundle: ## Build the policy bundle bundles/rolegate.tar.gz
 	$(GO) run ./cmd/rolegate bundle build -o bundles/rolegate.tar.gz policies
+
+.PHONY: screenshots
+screenshots: tools ## Rewrite the console screenshots of the README (docs/img) in Chromium
+	$(GO) test -count=1 -run '^TestConsoleInChromium$$' ./test/browser -update-screenshots
 
 .PHONY: bench
 bench: ## Run the Go benchmarks (one decision in process and through HTTP)

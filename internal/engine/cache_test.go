@@ -47,6 +47,27 @@ func TestCacheAnswersTheSameInputAgain(t *testing.T) {
 	}
 }
 
+// TestEvaluateLeavesTheCacheAlone: the matrix's probes neither read nor fill the
+// cache, so they neither push real decisions out nor count in its statistics.
+func TestEvaluateLeavesTheCacheAlone(t *testing.T) {
+	p, err := compile(t, policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		d, err := p.Evaluate(context.Background(), developerInput("mp-1"))
+		if err != nil || !d.Allow {
+			t.Fatalf("evaluate: %+v, %v", d, err)
+		}
+	}
+	if _, err := p.Decide(context.Background(), developerInput("mp-1")); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.CacheStats(); s.Hits != 0 || s.Misses != 1 {
+		t.Fatalf("cache stats %+v, want the one decision's miss only", s)
+	}
+}
+
 // TestCacheFollowsTheFacts: the facts are part of the key, so a membership change is
 // answered anew at once.
 func TestCacheFollowsTheFacts(t *testing.T) {

@@ -50,6 +50,14 @@ func (p *Policy) Decide(ctx context.Context, in *Input) (Decision, error) {
 	return d, err
 }
 
+// Evaluate asks the policy without looking in or filling the decision cache, for
+// inputs that are no caller's request, such as the probes of the permission matrix:
+// they would push real decisions out of the cache and count in its statistics.
+func (p *Policy) Evaluate(ctx context.Context, in *Input) (Decision, error) {
+	d, _, err := p.evaluate(ctx, in)
+	return d, err
+}
+
 // evaluate asks the policy, and reports whether the evaluation read the clock.
 func (p *Policy) evaluate(ctx context.Context, in *Input) (Decision, bool, error) {
 	value, err := in.Value()

@@ -22,6 +22,21 @@ const (
 	Denied    Scope = "×"
 )
 
+// ScopeInfo says what a scope symbol means, for readers of the matrix.
+type ScopeInfo struct {
+	Symbol  Scope  `json:"symbol"`
+	Meaning string `json:"meaning"`
+}
+
+// Legend lists every scope a cell can show, in the order the legend reads.
+var Legend = []ScopeInfo{
+	{Any, "any resource of the member's workspace"},
+	{Assigned, "assigned mini programs only"},
+	{Merchants, "the workspace and its merchants' developer workspaces"},
+	{Own, "the member's own requests"},
+	{Denied, "denied"},
+}
+
 // Matrix is the permission table of one policy revision.
 type Matrix struct {
 	PolicyRevision string  `json:"policy_revision"`

@@ -50,7 +50,7 @@ func Probe(ctx context.Context, p *engine.Policy, role, wsType, op string) (Scop
 			continue
 		}
 		in := probeInput(role, home, op, s.workspace, s.id, s.submitter)
-		d, err := p.Decide(ctx, in)
+		d, err := p.Evaluate(ctx, in)
 		if err != nil {
 			return "", fmt.Errorf("probe %s %s: %w", role, op, err)
 		}

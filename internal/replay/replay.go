@@ -20,10 +20,12 @@ import (
 // DefaultExamples is how many example changes a group keeps unless told otherwise.
 const DefaultExamples = 3
 
-// notByPolicy are the reason codes of decisions the service made without the policy.
-// Replaying them would compare the candidate with an outage, not with a policy.
+// notByPolicy are the reason codes of decisions the service made without the policy:
+// an outage, membership data older than the caller asked for, a stale policy. They
+// carry no facts, so replaying them would compare the candidate with an empty world.
 var notByPolicy = []string{
 	authz.CodeMembershipUnavailable, authz.CodePolicyUnavailable, authz.CodePolicyError,
+	authz.CodeStaleMembership, authz.CodePolicyStale,
 }
 
 // Options configures a replay.

@@ -310,3 +310,37 @@ func TestRole(t *testing.T) {
 		})
 	}
 }
+
+// TestReplaySkipsRefusalsBeforeThePolicy: a decision denied for membership data older
+// than the caller asked for, or for a stale policy, was never put to the policy and
+// carries no facts. Replaying it would compare the candidate with an empty world.
+func TestReplaySkipsRefusalsBeforeThePolicy(t *testing.T) {
+	req := authz.Request{
+		Subject: domain.Member("developer", membership.StatusActive), Action: "miniprogram:view",
+		Resource:    authz.Resource{Workspace: domain.DeveloperHome, ID: domain.AssignedMP},
+		Consistency: &authz.Consistency{AtLeast: "999999"},
+	}
+	log := decide(t, memory.New(domain.World()), stepClock(start), []authz.Request{req})
+
+	var stale strings.Builder
+	eng := engine.New(nil)
+	eng.ActivateUntil(builtIn(t), start)
+	svc := authz.NewService(eng, memory.New(domain.World()),
+		authz.WithRecorder(&stableIDs{log: decisionlog.New(&stale), n: 9000}),
+		authz.WithClock(stepClock(start)))
+	req.Consistency = nil
+	svc.Decide(context.Background(), &req)
+	log += stale.String()
+	for _, code := range []string{authz.CodeStaleMembership, authz.CodePolicyStale} {
+		if !strings.Contains(log, `"reasons":["`+code+`"]`) {
+			t.Fatalf("the log holds no %s denial:\n%s", code, log)
+		}
+	}
+
+	rep := run(t, log, builtIn(t), replay.Options{})
+	want := map[string]int{authz.CodeStaleMembership: 1, authz.CodePolicyStale: 1}
+	if diff := cmp.Diff(want, rep.Skipped); diff != "" || rep.Replayed != 0 || rep.ReasonsChanged != 0 {
+		t.Fatalf("replayed %d, reasons changed %d, skipped (-want +got):\n%s",
+			rep.Replayed, rep.ReasonsChanged, diff)
+	}
+}

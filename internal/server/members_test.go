@@ -190,7 +190,8 @@ func between(s, start, end string) string {
 func TestAdministrativeRoutesRequireAuthentication(t *testing.T) {
 	f := newAdminFixture(t)
 	public := map[string]bool{
-		"POST /v1/decisions": true, "POST /v1/decisions/batch": true, "GET /v1/permissions": true,
+		"POST /v1/decisions": true, "POST /v1/decisions/batch": true,
+		"GET /v1/permissions": true, "GET /v1/matrix": true, "GET /ui": true, "GET /ui/*path": true,
 		"POST /access/v1/evaluation": true, "POST /access/v1/evaluations": true,
 		"GET /.well-known/authzen-configuration": true, "POST /v1/data/*path": true,
 		"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /v1/status": true,

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/rolegate/rolegate/internal/console"
 	"github.com/rolegate/rolegate/internal/gateway"
 	"github.com/rolegate/rolegate/internal/members"
 )
@@ -14,6 +15,7 @@ func (s *Server) routes() {
 	r.POST("/v1/decisions", s.handle(s.decide))
 	r.POST("/v1/decisions/batch", s.handle(s.decideBatch))
 	r.GET("/v1/permissions", s.handle(s.permissions))
+	r.GET("/v1/matrix", s.handle(s.matrix))
 
 	r.POST("/access/v1/evaluation", s.handle(s.authzenEvaluation))
 	r.POST("/access/v1/evaluations", s.handle(s.authzenEvaluations))
@@ -43,6 +45,9 @@ func (s *Server) routes() {
 		s.admin(http.MethodDelete, "/v1/workspaces/:workspace/members/:user",
 			s.memberDelete((*members.Manager).Remove))
 	}
+
+	r.GET(console.Prefix, s.handle(s.consolePage))
+	r.GET(console.Prefix+"/*path", s.handle(s.consolePage))
 
 	r.GET("/healthz", s.handle(s.healthz))
 	r.GET("/readyz", s.handle(s.readyz))

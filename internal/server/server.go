@@ -52,6 +52,7 @@ type Server struct {
 	router      *gin.Engine
 	adminRoutes []string
 	started     time.Time
+	matrices    matrixCache
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }

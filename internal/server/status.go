@@ -22,8 +22,12 @@ type statusResponse struct {
 
 type policyStatus struct {
 	Revision string `json:"revision"`
-	Ready    bool   `json:"ready"`
-	Reason   string `json:"reason,omitempty"`
+	// ActivatedAt is when the active policy was activated (for the policy built in,
+	// when the server started); AgeSeconds is how long ago, by the server's clock.
+	ActivatedAt time.Time `json:"activated_at,omitzero"`
+	AgeSeconds  float64   `json:"age_seconds,omitempty"`
+	Ready       bool      `json:"ready"`
+	Reason      string    `json:"reason,omitempty"`
 	// Source is the policy source's own status; nil for the policy built in.
 	Source *source.Status `json:"source,omitempty"`
 }
@@ -52,18 +56,9 @@ func (s *Server) status(c *ctx) error {
 
 // describe gathers the service's status.
 func (s *Server) describe(ctx context.Context) statusResponse {
-	st := statusResponse{StartedAt: s.started}
-	st.Policy.Ready, st.Policy.Reason = true, ""
-	if err := s.policyReady(); err != nil {
-		st.Policy.Ready, st.Policy.Reason = false, err.Error()
-	}
+	st := statusResponse{StartedAt: s.started, Policy: s.describePolicy()}
 	if p := s.opts.Service.Engine().Policy(); p != nil {
-		st.Policy.Revision = p.Revision()
 		st.Decisions.Cache = p.CacheStats()
-	}
-	if s.opts.Source != nil {
-		src := s.opts.Source.Status()
-		st.Policy.Source = &src
 	}
 
 	st.Membership.Store = s.opts.StoreKind
@@ -82,4 +77,27 @@ func (s *Server) describe(ctx context.Context) statusResponse {
 		st.Decisions.Allowed, st.Decisions.Denied = s.opts.Metrics.Totals()
 	}
 	return st
+}
+
+// describePolicy gathers the active policy's revision, age, readiness and source.
+func (s *Server) describePolicy() policyStatus {
+	ps := policyStatus{Ready: true}
+	if err := s.policyReady(); err != nil {
+		ps.Ready, ps.Reason = false, err.Error()
+	}
+	p := s.opts.Service.Engine().Policy()
+	if p != nil {
+		ps.Revision, ps.ActivatedAt = p.Revision(), s.started
+	}
+	if s.opts.Source != nil {
+		src := s.opts.Source.Status()
+		ps.Source, ps.ActivatedAt = &src, time.Time{}
+		if src.Policy != nil && p != nil && src.Policy.Revision == p.Revision() {
+			ps.ActivatedAt = src.Policy.ActivatedAt
+		}
+	}
+	if !ps.ActivatedAt.IsZero() {
+		ps.AgeSeconds = time.Since(ps.ActivatedAt).Seconds()
+	}
+	return ps
 }
