@@ -26,6 +26,12 @@ const (
 	CodePolicyStale = "policy_stale"
 )
 
+// FailureCodes are the reason codes of decisions that could not be made and were
+// denied; a denial with one of them carries an Err.
+var FailureCodes = []string{
+	CodeStaleMembership, CodeMembershipUnavailable, CodePolicyUnavailable, CodePolicyError, CodePolicyStale,
+}
+
 // Decision is the answer to one Request.
 type Decision struct {
 	// ID identifies the decision in responses and the decision log.

@@ -248,7 +248,9 @@ func openStore(ctx context.Context, cfg config.Config, eng *engine.Engine, logge
 	}
 	logger.Info("membership data loaded", "file", cfg.Data,
 		"workspaces", len(data.Workspaces), "memberships", len(data.Memberships))
-	return memory.New(data), "memory", nil
+	store := memory.New(data)
+	m.ObserveStore(store)
+	return store, "memory", nil
 }
 
 // decisionService builds the decision service with its recorders: metrics and the

@@ -22,6 +22,12 @@ var (
 	ErrStale = errors.New("membership data older than the revision asked for")
 )
 
+// LookupStats counts a store's fact lookups since it opened: Hits answered from process
+// memory, Misses read from the store's backing service, Errors failed.
+type LookupStats struct {
+	Hits, Misses, Errors uint64
+}
+
 // Store is where memberships live: the embedded store or Redis. Every write is atomic
 // and advances the one membership revision, which the write returns.
 type Store interface {

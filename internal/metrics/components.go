@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rolegate/rolegate/internal/engine"
+	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/membership/redis"
 	"github.com/rolegate/rolegate/internal/source"
 )
@@ -25,18 +26,30 @@ func (m *Metrics) ObserveEngine(e *engine.Engine) {
 	)
 }
 
-// ObserveStore exports the Redis store's lookup and near cache counters.
-func (m *Metrics) ObserveStore(s *redis.Store) {
+// LookupCounter is a membership store that counts its lookups; both stores do.
+type LookupCounter interface {
+	Lookups() membership.LookupStats
+}
+
+// ObserveStore exports the store's lookups by result and, for Redis, its near cache
+// counters. Every result is exported from the start, at zero.
+func (m *Metrics) ObserveStore(s LookupCounter) {
 	lookups := prometheus.NewDesc("rolegate_store_lookups_total",
-		"Membership store lookups, by result: hit (near cache), miss (went to Redis), error.",
+		"Membership store lookups, by result: hit (from process memory), miss (went to Redis), error.",
 		[]string{"result"}, nil)
+	m.registry.MustRegister(collectorFunc(func(ch chan<- prometheus.Metric) {
+		st := s.Lookups()
+		for result, n := range map[string]uint64{"hit": st.Hits, "miss": st.Misses, "error": st.Errors} {
+			ch <- prometheus.MustNewConstMetric(lookups, prometheus.CounterValue, float64(n), result)
+		}
+	}, lookups))
+	if r, ok := s.(*redis.Store); ok {
+		m.observeRedis(r)
+	}
+}
+
+func (m *Metrics) observeRedis(s *redis.Store) {
 	m.registry.MustRegister(
-		collectorFunc(func(ch chan<- prometheus.Metric) {
-			st := s.Stats()
-			for result, n := range map[string]uint64{"hit": st.Hits, "miss": st.Misses, "error": st.Errors} {
-				ch <- prometheus.MustNewConstMetric(lookups, prometheus.CounterValue, float64(n), result)
-			}
-		}, lookups),
 		counterFunc("rolegate_store_fetches_total", "Reads of Redis that cache misses made.",
 			func() uint64 { return s.Stats().Fetches }),
 		counterFunc("rolegate_store_invalidations_total", "Invalidations applied to the near cache.",

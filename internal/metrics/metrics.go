@@ -53,6 +53,11 @@ func New() *Metrics {
 			Help: "HTTP requests answered, by route and status code.",
 		}, []string{"route", "code"}),
 	}
+	// Every failure the service knows is exported from the start, at zero, so that a
+	// rate or an alert on it has a series before the first failure.
+	for _, code := range authz.FailureCodes {
+		m.failures.WithLabelValues(code)
+	}
 	m.registry.MustRegister(decisions, m.latency, m.failures, m.requests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

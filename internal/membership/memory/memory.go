@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rolegate/rolegate/internal/membership"
 )
@@ -26,6 +27,8 @@ type Store struct {
 	// changed is the revision of each workspace's last change, for Update's retry.
 	changed  map[string]uint64
 	revision uint64
+	// lookups counts Workspace and UserMemberships calls, all answered from memory.
+	lookups atomic.Uint64
 }
 
 var _ membership.Store = (*Store)(nil)
@@ -100,6 +103,7 @@ func byWorkspace(m membership.Membership, workspace string) int {
 
 // Workspace implements membership.Reader.
 func (s *Store) Workspace(_ context.Context, id string) (membership.Workspace, error) {
+	s.lookups.Add(1)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	w, ok := s.workspaces[id]
@@ -111,9 +115,15 @@ func (s *Store) Workspace(_ context.Context, id string) (membership.Workspace, e
 
 // UserMemberships implements membership.Reader.
 func (s *Store) UserMemberships(_ context.Context, user string) ([]membership.Membership, error) {
+	s.lookups.Add(1)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.byUser[user], nil
+}
+
+// Lookups returns how many facts the store looked up; every one is a hit.
+func (s *Store) Lookups() membership.LookupStats {
+	return membership.LookupStats{Hits: s.lookups.Load()}
 }
 
 // Revision implements membership.Reader.

@@ -126,6 +126,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Lookups returns the lookup counters of Stats: hits from the near cache, misses that
+// went to Redis, errors.
+func (s *Store) Lookups() membership.LookupStats {
+	return membership.LookupStats{
+		Hits: s.stats.hits.Load(), Misses: s.stats.misses.Load(), Errors: s.stats.errors.Load(),
+	}
+}
+
 // Stats returns the store's counters and state.
 func (s *Store) Stats() Stats {
 	return Stats{
