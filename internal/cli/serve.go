@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -171,6 +172,7 @@ func assemble(ctx context.Context, cfg config.Config, logger *slog.Logger, stdou
 	opts := server.Options{
 		Service: svc, Store: store, StoreKind: kind, Source: src, Limits: cfg.Limits,
 		Logger: logger, Metrics: m, Members: members.New(store, svc, nil),
+		PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"),
 	}
 	if cfg.AuthEnabled() {
 		if opts.Auth, err = auth.New(cfg.Auth); err != nil {

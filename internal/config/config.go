@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"time"
 
@@ -37,6 +38,11 @@ const (
 type Config struct {
 	// Addr is the host:port the HTTP API listens on.
 	Addr string `yaml:"addr"`
+	// PublicURL is the base URL clients reach the service at, such as
+	// https://authz.example.com: the AuthZEN metadata names it as the issuer and
+	// builds its endpoints from it. Empty, the metadata is built from each request's
+	// own Host, which suits development only, as a client chooses it.
+	PublicURL string `yaml:"public_url"`
 	// Policy is a policy directory or bundle file, reloaded when it changes; empty
 	// means the policy built into the binary. PolicySource configures more.
 	Policy string `yaml:"policy"`
@@ -139,6 +145,9 @@ func (c *Config) Validate() error {
 	if c.Addr == "" {
 		add("addr is required")
 	}
+	if err := checkPublicURL(c.PublicURL); err != nil {
+		add("public_url: %w", err)
+	}
 	if c.Limits.MaxBodyBytes < 1024 {
 		add("limits.max_body_bytes must be at least 1024, got %d", c.Limits.MaxBodyBytes)
 	}
@@ -224,4 +233,22 @@ func (c *Config) Source() (*source.Config, error) {
 // routes; without one they refuse every caller.
 func (c *Config) AuthEnabled() bool {
 	return c.Auth.JWT.Enabled() || c.Auth.ServiceToken.Enabled()
+}
+
+// checkPublicURL accepts an empty URL or an absolute http or https URL with no query,
+// fragment or user information, as an AuthZEN issuer must be.
+func checkPublicURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q is not an http or https URL", raw)
+	case u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return fmt.Errorf("%q must be scheme://host[:port][/path], with no query, fragment or user", raw)
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ type envVar struct {
 // envVars lists every environment override; docs/configuration.md documents them.
 var envVars = []envVar{
 	{"ROLEGATE_ADDR", func(c *Config, v string) error { c.Addr = v; return nil }},
+	{"ROLEGATE_PUBLIC_URL", func(c *Config, v string) error { c.PublicURL = v; return nil }},
 	{"ROLEGATE_POLICY", func(c *Config, v string) error { c.Policy = v; return nil }},
 	{"ROLEGATE_DATA", func(c *Config, v string) error { c.Data = v; return nil }},
 	{"ROLEGATE_MAX_BODY_BYTES", func(c *Config, v string) error { return setInt64(&c.Limits.MaxBodyBytes, v) }},

@@ -40,10 +40,18 @@ type (
 		Decision bool      `json:"decision"`
 		Context  azContext `json:"context"`
 	}
+	// azContext explains a decision; an evaluation of a batch that could not be made
+	// has only its Error, as AuthZEN 1.0 puts errors of one evaluation.
 	azContext struct {
-		DecisionID string          `json:"decision_id"`
-		Reasons    []engine.Reason `json:"reasons"`
-		Revision   revision        `json:"revision"`
+		DecisionID string          `json:"decision_id,omitempty"`
+		Reasons    []engine.Reason `json:"reasons,omitempty"`
+		Revision   revision        `json:"revision,omitzero"`
+		Error      *azError        `json:"error,omitempty"`
+	}
+	azError struct {
+		Status  int    `json:"status"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
 	}
 	azDecisions struct {
 		Evaluations []azDecision `json:"evaluations"`
@@ -74,18 +82,23 @@ func (s *Server) authzenEvaluations(c *ctx) error {
 		// Without evaluations the request is a single evaluation (AuthZEN 1.0, 7.1).
 		return s.answerSingle(c, &body.azEvaluation)
 	}
-	reqs, semantic, err := s.evaluationsOf(&body)
+	items, semantic, err := s.evaluationsOf(&body)
 	if err != nil {
 		return err
 	}
 
 	ctx, cancel := s.requestContext(c)
 	defer cancel()
-	out := azDecisions{Evaluations: make([]azDecision, 0, len(reqs))}
-	for _, req := range reqs {
-		d := s.opts.Service.Decide(ctx, req)
-		out.Evaluations = append(out.Evaluations, azDecisionOf(&d))
-		if (semantic == semanticDenyOnFirstDeny && !d.Allow) || (semantic == semanticPermitOnFirstPer && d.Allow) {
+	out := azDecisions{Evaluations: make([]azDecision, 0, len(items))}
+	for _, it := range items {
+		answer := it.refused
+		if it.req != nil {
+			d := s.opts.Service.Decide(ctx, it.req)
+			answer = azDecisionOf(&d)
+		}
+		out.Evaluations = append(out.Evaluations, answer)
+		if (semantic == semanticDenyOnFirstDeny && !answer.Decision) ||
+			(semantic == semanticPermitOnFirstPer && answer.Decision) {
 			break
 		}
 	}
@@ -108,8 +121,17 @@ func (s *Server) answerSingle(c *ctx, ev *azEvaluation) error {
 	return nil
 }
 
-// evaluationsOf resolves each evaluation against the request's defaults.
-func (s *Server) evaluationsOf(body *azEvaluations) ([]*authz.Request, string, error) {
+// azItem is one evaluation of a batch: the request to decide, or the answer that
+// refuses it because it is not a valid evaluation.
+type azItem struct {
+	req     *authz.Request
+	refused azDecision
+}
+
+// evaluationsOf resolves each evaluation against the request's defaults. An error is
+// about the whole payload; an invalid evaluation is refused on its own, denied with
+// the error in its context, and the others are still decided.
+func (s *Server) evaluationsOf(body *azEvaluations) ([]azItem, string, error) {
 	semantic := semanticExecuteAll
 	if body.Options != nil && body.Options.Semantic != "" {
 		semantic = body.Options.Semantic
@@ -123,18 +145,20 @@ func (s *Server) evaluationsOf(body *azEvaluations) ([]*authz.Request, string, e
 		return nil, "", badRequest("batch_too_large", "at most %d evaluations, got %d",
 			s.opts.Limits.MaxBatch, len(body.Evaluations))
 	}
-	reqs := make([]*authz.Request, len(body.Evaluations))
+	items := make([]azItem, len(body.Evaluations))
 	for i, ev := range body.Evaluations {
 		merged := ev.withDefaults(&body.azEvaluation)
 		req, err := merged.request()
 		if err != nil {
 			ae := asAPIError(err)
-			ae.Message = fmt.Sprintf("evaluations[%d]: %s", i, ae.Message)
-			return nil, "", ae
+			items[i].refused = azDecision{Context: azContext{Error: &azError{
+				Status: ae.Status, Code: ae.Code, Message: fmt.Sprintf("evaluations[%d]: %s", i, ae.Message),
+			}}}
+			continue
 		}
-		reqs[i] = req
+		items[i].req = req
 	}
-	return reqs, semantic, nil
+	return items, semantic, nil
 }
 
 func (ev azEvaluation) withDefaults(d *azEvaluation) azEvaluation {
@@ -158,10 +182,14 @@ func (ev *azEvaluation) request() (*authz.Request, error) {
 	switch {
 	case ev.Subject == nil || ev.Subject.ID == "":
 		return nil, badRequest("missing_field", "subject.id is required")
+	case ev.Subject.Type == "":
+		return nil, badRequest("missing_field", "subject.type is required")
 	case ev.Action == nil || ev.Action.Name == "":
 		return nil, badRequest("missing_field", "action.name is required")
 	case ev.Resource == nil:
 		return nil, badRequest("missing_field", "resource is required")
+	case ev.Resource.Type == "":
+		return nil, badRequest("missing_field", "resource.type is required")
 	}
 	req := &authz.Request{Subject: ev.Subject.ID, Action: ev.Action.Name}
 	attrs := make(map[string]any, len(ev.Resource.Properties))
@@ -202,21 +230,28 @@ func echoRequestID(c *ctx) {
 	}
 }
 
+// azConfiguration is the PDP metadata of AuthZEN 1.0. policy_decision_point is the
+// issuer's name in the drafts before 1.0, kept for their clients.
 type azConfiguration struct {
+	Issuer                    string `json:"issuer"`
 	PDP                       string `json:"policy_decision_point"`
 	AccessEvaluationEndpoint  string `json:"access_evaluation_endpoint"`
 	AccessEvaluationsEndpoint string `json:"access_evaluations_endpoint"`
 }
 
-// authzenConfiguration is the PDP metadata; its URLs are built from the request's own
-// host, as the service knows no public URL of itself.
+// authzenConfiguration is the PDP metadata, built from the configured public URL, or
+// without one from the request's own host (for development: a client chooses it).
 func (s *Server) authzenConfiguration(c *ctx) error {
-	scheme := "http"
-	if c.Request.TLS != nil {
-		scheme = "https"
+	base := s.opts.PublicURL
+	if base == "" {
+		scheme := "http"
+		if c.Request.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + c.Request.Host
 	}
-	base := scheme + "://" + c.Request.Host
 	s.writeJSON(c, http.StatusOK, azConfiguration{
+		Issuer:                    base,
 		PDP:                       base,
 		AccessEvaluationEndpoint:  base + "/access/v1/evaluation",
 		AccessEvaluationsEndpoint: base + "/access/v1/evaluations",

@@ -2,11 +2,15 @@ package server_test
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/rolegate/rolegate/internal/authz"
+	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership/storetest"
+	"github.com/rolegate/rolegate/internal/server"
 )
 
 const jsonType = "application/json"
@@ -181,6 +185,25 @@ func TestAuthZEN(t *testing.T) {
 		},
 		{"unknown semantic", "POST", "/access/v1/evaluations", jsonType, fmt.Sprintf(batch, "most"), nil, 400},
 		{
+			"missing subject type", "POST", "/access/v1/evaluation", jsonType,
+			`{"subject":{"id":"u-dev"},"action":{"name":"workspace:view"},"resource":{"type":"workspace","id":"dw-shop"}}`,
+			nil, 400,
+		},
+		{
+			"one invalid evaluation", "POST", "/access/v1/evaluations", jsonType,
+			`{"subject":{"type":"user","id":"u-dev"},"action":{"name":"miniprogram:update"},"evaluations":[` +
+				`{"resource":` + mp("mp-1") + `},{"resource":{"type":"miniprogram","id":"mp-1"}},` +
+				`{"resource":` + mp("mp-2") + `}]}`,
+			nil, 200,
+		},
+		{
+			"an invalid evaluation denies first", "POST", "/access/v1/evaluations", jsonType,
+			`{"subject":{"type":"user","id":"u-dev"},"action":{"name":"miniprogram:update"},` +
+				`"options":{"evaluations_semantic":"deny_on_first_deny"},"evaluations":[` +
+				`{"resource":{"id":"mp-1"}},{"resource":` + mp("mp-1") + `}]}`,
+			nil, 200,
+		},
+		{
 			"without evaluations", "POST", "/access/v1/evaluations", jsonType,
 			ev("u-dev", "miniprogram:update", mp("mp-1")), nil, 200,
 		},
@@ -247,5 +270,22 @@ func TestStoreDownDenies(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"allow":false`) ||
 		!strings.Contains(rec.Body.String(), "membership_unavailable") {
 		t.Fatalf("status %d body %s, want a denial for membership_unavailable", rec.Code, rec.Body)
+	}
+}
+
+// TestAuthZENConfigurationFromPublicURL: with a public URL configured, the metadata
+// names it whatever Host the request gives.
+func TestAuthZENConfigurationFromPublicURL(t *testing.T) {
+	w := exampleWorld(t)
+	h := server.New(server.Options{
+		Service: authz.NewService(engine.New(w.policy), w.store), Store: w.pinger, Limits: w.limits,
+		Logger: slog.New(slog.DiscardHandler), PublicURL: "https://authz.example.com",
+	}).Handler()
+	rec := call(h, "GET", "/.well-known/authzen-configuration", "", "", "Host", "evil.example")
+	want := `{"issuer":"https://authz.example.com","policy_decision_point":"https://authz.example.com",` +
+		`"access_evaluation_endpoint":"https://authz.example.com/access/v1/evaluation",` +
+		`"access_evaluations_endpoint":"https://authz.example.com/access/v1/evaluations"}` + "\n"
+	if rec.Body.String() != want {
+		t.Fatalf("configuration = %s, want %s", rec.Body, want)
 	}
 }
