@@ -33,13 +33,13 @@ type Options struct {
 	Store     Store
 	StoreKind string
 	// Source keeps the policy current; nil for a policy that never changes.
-	Source  *source.Manager
-	Limits  config.Limits
+	Source *source.Manager
+	Limits config.Limits
 	// PublicURL is the base URL clients reach the service at, without a trailing
 	// slash; empty builds it from each request.
 	PublicURL string
-	Logger  *slog.Logger
-	Metrics *metrics.Metrics
+	Logger    *slog.Logger
+	Metrics   *metrics.Metrics
 	// Members runs the membership API; nil leaves it out.
 	Members *members.Manager
 	// Auth authenticates the administrative routes; nil refuses every caller.
