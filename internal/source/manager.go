@@ -39,10 +39,14 @@ type Manager struct {
 	stats    counters
 
 	// refreshMu makes refreshes one at a time; it guards etag and digest, which
-	// describe the active bundle.
+	// describe the active bundle, and rejected.
 	refreshMu sync.Mutex
 	etag      string
 	digest    string
+	// rejected is the last bundle that failed to read, verify or compile, so that
+	// the same bytes served again fail at once rather than being verified and
+	// compiled anew on every poll.
+	rejected rejection
 
 	mu          sync.Mutex // guards the fields below
 	active      *Active
@@ -184,14 +188,36 @@ type candidate struct {
 	at time.Time
 }
 
+// rejection is a bundle that failed, by the digest of its bytes, with its failure.
+type rejection struct {
+	digest string
+	err    error
+}
+
 // apply reads, verifies and compiles the candidate, then activates it. Identical
-// bytes to the active bundle's count as unchanged and compile nothing.
+// bytes to the active bundle's count as unchanged and compile nothing; identical
+// bytes to the last rejected bundle's fail again as they did.
 func (m *Manager) apply(ctx context.Context, c candidate) error {
 	sum := sha256.Sum256(c.raw)
 	digest := hex.EncodeToString(sum[:])
-	if digest == m.digest {
+	switch digest {
+	case m.digest:
 		return m.unchanged(c.etag)
+	case m.rejected.digest:
+		return m.rejected.err
 	}
+	err := m.compileAndActivate(ctx, c, digest)
+	// A failure of the bytes themselves is remembered; one of this refresh's context
+	// or of persisting the new policy is not.
+	if err != nil && StageOf(err) != StagePersist && ctx.Err() == nil {
+		m.rejected = rejection{digest: digest, err: err}
+	}
+	return err
+}
+
+// compileAndActivate reads, verifies and compiles the candidate, activates it and
+// persists it.
+func (m *Manager) compileAndActivate(ctx context.Context, c candidate, digest string) error {
 	b, err := bundle.ReadWith(bytes.NewReader(c.raw), m.read)
 	if err != nil {
 		if errors.Is(err, bundle.ErrSignature) {

@@ -260,3 +260,32 @@ func TestBundleWithoutRevision(t *testing.T) {
 		t.Fatalf("revision %q, want the content hash %s", st.Policy.Revision, f.good.Manifest.Revision)
 	}
 }
+
+// TestRejectedBundleFailsAtOnce: the bundle service serving the same broken bundle
+// again gets the same failure without a second compilation, and a new bundle after it
+// is taken as usual.
+func TestRejectedBundleFailsAtOnce(t *testing.T) {
+	f := newFixture(t)
+	broken := bundletest.Sign(t, bundletest.Policy(t, map[string]string{
+		"rolegate/broken.rego": "package rolegate.broken\n\nx := nope(1)\n",
+	}), f.sign)
+	r, srv := servedRig(t, f, f.good)
+	srv.serve(bundletest.Tarball(t, broken))
+
+	first := r.m.Refresh(context.Background())
+	again := r.m.Refresh(context.Background())
+	if source.StageOf(first) != source.StageCompile || again != first {
+		t.Fatalf("refreshes = %v, then %v; want one compile failure returned again as it was", first, again)
+	}
+	if n := r.m.Status().Stats.Failures[source.StageCompile]; n != 2 {
+		t.Fatalf("%d compile failures counted, want both refreshes counted", n)
+	}
+
+	srv.serve(bundletest.Tarball(t, f.other))
+	if err := r.m.Refresh(context.Background()); err != nil {
+		t.Fatalf("refresh with a new good bundle: %v", err)
+	}
+	if p := r.e.Policy(); p.Revision() != f.other.Manifest.Revision {
+		t.Fatalf("active revision %s, want %s", p.Revision(), f.other.Manifest.Revision)
+	}
+}
