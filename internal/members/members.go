@@ -189,14 +189,18 @@ func (m *Manager) List(ctx context.Context, actor, workspace string) ([]membersh
 }
 
 // ListUnchecked returns the workspace's memberships without asking the policy, for
-// callers that are already authorized (the platform's back end).
+// callers that are already authorized (the platform's back end). The revision is read
+// first, so that the list is at least as fresh as the revision returned with it.
 func (m *Manager) ListUnchecked(ctx context.Context, workspace string) ([]membership.Membership, uint64, error) {
+	rev, err := m.store.Revision(ctx)
+	if err != nil {
+		return nil, 0, storeError(err, workspace)
+	}
 	list, err := m.store.Members(ctx, workspace)
 	if err != nil {
 		return nil, 0, storeError(err, workspace)
 	}
-	rev, err := m.store.Revision(ctx)
-	return list, rev, storeError(err, workspace)
+	return list, rev, nil
 }
 
 // change applies edit to an existing membership after the policy allowed op on it.
