@@ -92,12 +92,12 @@ func (r *Request) Validate() error {
 		if c.value == "" {
 			return missing(c.field)
 		}
-		if len(c.value) > c.max {
-			return invalid(c.field, "is longer than %d bytes", c.max)
+		if err := checkText(c.field, c.value, c.max); err != nil {
+			return err
 		}
 	}
-	if len(r.Resource.ID) > MaxIDLength {
-		return invalid("resource.id", "is longer than %d bytes", MaxIDLength)
+	if err := checkText("resource.id", r.Resource.ID, MaxIDLength); err != nil {
+		return err
 	}
 	if r.Consistency != nil {
 		if _, err := r.Consistency.Revision(); err != nil {
@@ -118,13 +118,25 @@ func validateAttributes(attrs map[string]any) error {
 		}
 		switch v := v.(type) {
 		case string:
-			if len(v) > MaxValueLength {
-				return invalid(field, "is longer than %d bytes", MaxValueLength)
+			if err := checkText(field, v, MaxValueLength); err != nil {
+				return err
 			}
 		case bool, float64, int, int64:
 		default:
 			return invalid(field, "must be a string, number or boolean")
 		}
+	}
+	return nil
+}
+
+// checkText refuses a value longer than max bytes or that is not UTF-8. JSON bodies are
+// UTF-8 already; a query parameter or a path segment can hold any bytes.
+func checkText(field, value string, max int) error {
+	if len(value) > max {
+		return invalid(field, "is longer than %d bytes", max)
+	}
+	if !utf8.ValidString(value) {
+		return invalid(field, "is not valid UTF-8")
 	}
 	return nil
 }

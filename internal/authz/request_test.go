@@ -45,3 +45,36 @@ func TestDecodeRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateRefusesInvalidUTF8 covers requests that are not decoded from JSON, such
+// as the permissions query, whose values can hold any bytes.
+func TestValidateRefusesInvalidUTF8(t *testing.T) {
+	valid := func() authz.Request {
+		return authz.Request{Subject: "u", Action: "a:b", Resource: authz.Resource{Workspace: "w", ID: "mp"}}
+	}
+	tests := []struct {
+		name  string
+		edit  func(r *authz.Request)
+		field string
+	}{
+		{"subject", func(r *authz.Request) { r.Subject = "u\xff" }, "subject"},
+		{"action", func(r *authz.Request) { r.Action = "a:\xc0" }, "action"},
+		{"workspace", func(r *authz.Request) { r.Resource.Workspace = "\xfew" }, "resource.workspace"},
+		{"resource id", func(r *authz.Request) { r.Resource.ID = "mp\xed\xa0\x80" }, "resource.id"},
+		{
+			"attribute value",
+			func(r *authz.Request) { r.Resource.Attributes = map[string]any{"state": "in\xff"} },
+			"resource.attributes.state",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := valid()
+			tt.edit(&r)
+			var fe *authz.FieldError
+			if err := r.Validate(); !errors.As(err, &fe) || fe.Field != tt.field || fe.Missing {
+				t.Fatalf("Validate() = %v, want an invalid %s", err, tt.field)
+			}
+		})
+	}
+}

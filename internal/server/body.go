@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/rolegate/rolegate/internal/strictjson"
 )
@@ -93,12 +94,13 @@ func checkContentType(r *http.Request) error {
 
 func hasJSONSuffix(mt string) bool { return len(mt) > 5 && mt[len(mt)-5:] == "+json" }
 
-// writeJSON answers with v as JSON.
+// writeJSON answers with v as JSON. Invalid UTF-8 in a string, such as a path echoed
+// in a message, is written as U+FFFD rather than failing the answer.
 func (s *Server) writeJSON(c *gin.Context, status int, v any) {
 	buf := buffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer buffers.Put(buf)
-	if err := json.MarshalWrite(buf, v); err != nil {
+	if err := json.MarshalWrite(buf, v, jsontext.AllowInvalidUTF8(true)); err != nil {
 		s.opts.Logger.Error("encode response", "error", err)
 		status = http.StatusInternalServerError
 		buf.Reset()
