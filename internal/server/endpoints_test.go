@@ -135,6 +135,17 @@ func TestPermissions(t *testing.T) {
 		{"missing workspace", "GET", "/v1/permissions?subject=u-dev", "", "", nil, 400},
 		{"subject not utf-8", "GET", "/v1/permissions?subject=u%FF&workspace=dw-shop", "", "", nil, 400},
 		{"workspace not utf-8", "GET", "/v1/permissions?subject=u-dev&workspace=dw%C0", "", "", nil, 400},
+		{
+			"subject twice", "GET", "/v1/permissions?subject=u-nobody&workspace=dw-shop&subject=u-dana",
+			"", "", nil, 400,
+		},
+		{
+			"parameter differing in case", "GET", "/v1/permissions?Subject=u-dana&subject=u-nobody&workspace=dw-shop",
+			"", "", nil, 400,
+		},
+		{"unknown parameter", "GET", "/v1/permissions?subject=u-dev&workspace=dw-shop&facts=x", "", "", nil, 400},
+		{"malformed escape", "GET", "/v1/permissions?subject=u-dev&workspace=dw-shop&resource_id=%ZZ", "", "", nil, 400},
+		{"semicolon separator", "GET", "/v1/permissions?subject=u-dev;workspace=dw-shop", "", "", nil, 400},
 	})
 }
 
