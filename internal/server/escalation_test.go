@@ -148,7 +148,7 @@ func escalationAttempts(d *membership.Data) []attempt {
 				}
 				method, target, body := op.request(w, m.User)
 				out = append(out, attempt{
-					name: fmt.Sprintf("%s (%s %s) %s in %s", m.User, m.Status, m.Role, op.name, w.ID),
+					name:  fmt.Sprintf("%s (%s %s) %s in %s", m.User, m.Status, m.Role, op.name, w.ID),
 					actor: m.User, method: method, target: target, body: body, want: want,
 				})
 			}
