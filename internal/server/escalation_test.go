@@ -28,8 +28,12 @@ const (
 // adminRole and memberRole give, per workspace type, the admin role and a role
 // without member management.
 var (
-	adminRole  = map[string]string{membership.TypeTenant: "workspace_admin", membership.TypeDeveloper: "developer_admin"}
-	memberRole = map[string]string{membership.TypeTenant: "workspace_operator", membership.TypeDeveloper: "operator"}
+	adminRole = map[string]string{
+		membership.TypeTenant: "workspace_admin", membership.TypeDeveloper: "developer_admin",
+	}
+	memberRole = map[string]string{
+		membership.TypeTenant: "workspace_operator", membership.TypeDeveloper: "operator",
+	}
 )
 
 // escalationWorld is the specification's world (each role active, blocked and invited
@@ -41,7 +45,9 @@ func escalationWorld() *membership.Data {
 	for _, w := range d.Workspaces {
 		role := memberRole[w.Type]
 		d.Memberships = append(d.Memberships,
-			membership.Membership{User: boss(w.ID), Workspace: w.ID, Role: adminRole[w.Type], Status: membership.StatusActive},
+			membership.Membership{
+				User: boss(w.ID), Workspace: w.ID, Role: adminRole[w.Type], Status: membership.StatusActive,
+			},
 			membership.Membership{User: activeTarget, Workspace: w.ID, Role: role, Status: membership.StatusActive},
 			membership.Membership{User: blockedTarget, Workspace: w.ID, Role: role, Status: membership.StatusBlocked},
 			membership.Membership{
@@ -60,10 +66,13 @@ func boss(workspace string) string { return "u-boss-" + workspace }
 type memberOp struct {
 	name string
 	// request returns the method, target and body of the operation in w by actor.
-	request func(w membership.Workspace, actor string) (method, target, body string)
+	request opRequest
 	// self is true for operations on the actor's own membership.
 	self bool
 }
+
+// opRequest returns the method, target and body of an operation in w by actor.
+type opRequest func(w membership.Workspace, actor string) (method, target, body string)
 
 func memberOps() []memberOp {
 	ws := func(w membership.Workspace, rest string) string { return "/v1/workspaces/" + w.ID + rest }
@@ -73,26 +82,29 @@ func memberOps() []memberOp {
 		}}
 	}
 	self := func(name, method, rest string) memberOp {
-		return memberOp{name: name, self: true, request: func(w membership.Workspace, actor string) (string, string, string) {
+		req := func(w membership.Workspace, actor string) (string, string, string) {
 			return method, ws(w, fmt.Sprintf(rest, actor)), ""
-		}}
+		}
+		return memberOp{name: name, self: true, request: req}
 	}
 	grant := func(name, user string, isSelf bool) memberOp {
-		return memberOp{name: name, self: isSelf, request: func(w membership.Workspace, actor string) (string, string, string) {
+		req := func(w membership.Workspace, actor string) (string, string, string) {
 			if isSelf {
 				user = actor
 			}
 			return "PUT", ws(w, "/members/"+user+"/role"), `{"role":"` + adminRole[w.Type] + `"}`
-		}}
+		}
+		return memberOp{name: name, self: isSelf, request: req}
 	}
 	invite := func(name string, isSelf bool) memberOp {
-		return memberOp{name: name, self: isSelf, request: func(w membership.Workspace, actor string) (string, string, string) {
+		req := func(w membership.Workspace, actor string) (string, string, string) {
 			user := "u-fresh"
 			if isSelf {
 				user = actor
 			}
 			return "POST", ws(w, "/invitations"), `{"user":"` + user + `","role":"` + adminRole[w.Type] + `"}`
-		}}
+		}
+		return memberOp{name: name, self: isSelf, request: req}
 	}
 	return []memberOp{
 		invite("invite an admin", false),
@@ -139,7 +151,8 @@ func escalationAttempts(d *membership.Data) []attempt {
 			for _, op := range memberOps() {
 				home, isAdmin := w.ID == m.Workspace, m.Role == adminRole[w.Type]
 				active := m.Status == membership.StatusActive
-				if active && home && ((isAdmin && !op.self && op.name != "accept another's invitation") || op.name == "list") {
+				manages := isAdmin && !op.self && op.name != "accept another's invitation"
+				if active && home && (manages || op.name == "list") {
 					continue
 				}
 				want := http.StatusForbidden

@@ -83,7 +83,10 @@ func wireCases(permissions string) []wireCase {
 	}
 	json := []string{"Content-Type", jsonType}
 	return []wireCase{
-		{name: "query of 8 KiB and 1 byte", method: "GET", target: q(8 << 10), status: 414, code: "query_too_large"},
+		{
+			name: "query of 8 KiB and 1 byte", method: "GET", target: q(8 << 10),
+			status: 414, code: "query_too_large",
+		},
 		{name: "query of 512 KiB", method: "GET", target: q(512 << 10), status: 414, code: "query_too_large"},
 		{name: "query of 2 MiB", method: "GET", target: q(2 << 20), status: 431},
 		{

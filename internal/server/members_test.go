@@ -246,7 +246,8 @@ func TestAdministrativeRoutesRequireAuthentication(t *testing.T) {
 			rec := serve(f.srv.Handler(), req)
 			if code, err := errorCode(rec.Body.Bytes()); rec.Code != http.StatusUnauthorized ||
 				err != nil || code != "unauthenticated" {
-				t.Errorf("%s %s with %s: %d %s, want 401 unauthenticated", r.Method, r.Path, c.name, rec.Code, rec.Body)
+				t.Errorf("%s %s with %s: %d %s, want 401 unauthenticated",
+					r.Method, r.Path, c.name, rec.Code, rec.Body)
 			}
 		}
 		if rec := serve(f.srv.Handler(), f.request(t, r, "")); rec.Code == http.StatusUnauthorized {
@@ -270,7 +271,7 @@ type credential struct {
 // service token.
 func badCredentials(t testing.TB, f *adminFixture) []credential {
 	t.Helper()
-	rs256 := map[string]any{"alg": "RS256", "typ": "JWT"}
+	rs256, hs256 := map[string]any{"alg": "RS256", "typ": "JWT"}, map[string]any{"alg": "HS256", "typ": "JWT"}
 	claims := func(mod func(map[string]any)) map[string]any {
 		c := authtest.Claims("u-dana", testIssuer, testAudience)
 		mod(c)
@@ -282,6 +283,7 @@ func badCredentials(t testing.TB, f *adminFixture) []credential {
 	hour := time.Hour
 	valid := signed(func(map[string]any) {})
 	header, payload, signature := splitJWT(valid)
+	none := authtest.Encode(t, map[string]any{"alg": "none", "typ": "JWT"})
 	forged := authtest.Encode(t, claims(func(c map[string]any) { c["sub"] = "u-ann" }))
 	der, err := x509.MarshalPKIXPublicKey(&f.keys.RSA.PublicKey)
 	if err != nil {
@@ -299,10 +301,10 @@ func badCredentials(t testing.TB, f *adminFixture) []credential {
 		bearer("wrong issuer", signed(func(c map[string]any) { c["iss"] = "https://evil.test" })),
 		bearer("wrong audience", signed(func(c map[string]any) { c["aud"] = "someone-else" })),
 		bearer("wrong key", authtest.Sign(t, rs256, claims(func(map[string]any) {}), f.keys.OtherRSA)),
-		bearer("alg none", authtest.Encode(t, map[string]any{"alg": "none", "typ": "JWT"})+"."+payload+"."),
-		bearer("alg none with a signature", authtest.Encode(t, map[string]any{"alg": "none"})+"."+payload+"."+signature),
-		bearer("HS256 with the RSA public key (PEM)", authtest.Sign(t, map[string]any{"alg": "HS256"}, claims(func(map[string]any) {}), pemKey)),
-		bearer("HS256 with the RSA public key (DER)", authtest.Sign(t, map[string]any{"alg": "HS256"}, claims(func(map[string]any) {}), der)),
+		bearer("alg none", none+"."+payload+"."),
+		bearer("alg none with a signature", none+"."+payload+"."+signature),
+		bearer("HS256 with the RSA public key (PEM)", authtest.Sign(t, hs256, claims(func(map[string]any) {}), pemKey)),
+		bearer("HS256 with the RSA public key (DER)", authtest.Sign(t, hs256, claims(func(map[string]any) {}), der)),
 		bearer("claims changed under a valid signature", header+"."+forged+"."+signature),
 		bearer("signature with one byte changed", header+"."+payload+"."+flipByte(signature, len(signature)/2)),
 		bearer("signature missing", header+"."+payload+"."),

@@ -56,8 +56,10 @@ var nginxHeaders = []string{gateway.HeaderOriginalMethod, "GET", gateway.HeaderO
 // routeSpecs describes every route of the router; TestRouteSpecsCoverTheRouter fails
 // when a route is added without a reviewed entry here, or an entry outlives its route.
 var routeSpecs = map[string]routeSpec{
-	"POST /v1/decisions":       {public: true, input: bodyInput, target: "/v1/decisions", body: allowReq},
-	"POST /v1/decisions/batch": {public: true, input: bodyInput, target: "/v1/decisions/batch", body: `{"requests":[` + allowReq + `]}`},
+	"POST /v1/decisions": {public: true, input: bodyInput, target: "/v1/decisions", body: allowReq},
+	"POST /v1/decisions/batch": {
+		public: true, input: bodyInput, target: "/v1/decisions/batch", body: `{"requests":[` + allowReq + `]}`,
+	},
 	"GET /v1/permissions": {
 		public: true, input: queryInput, target: "/v1/permissions?subject=u-dev&workspace=dw-shop&resource_id=mp-1",
 	},
