@@ -218,6 +218,7 @@ func TestMembershipAPIEscalation(t *testing.T) {
 	attempts := escalationAttempts(world)
 	for name, store := range escalationStores(t, world) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixtureOn(t, compiled(t), store)
 			before := export(t, store)
 			allowed, statuses := 0, map[int]int{}

@@ -33,8 +33,8 @@ func TestNoSecretInLogs(t *testing.T) {
 	sets := secretSets(t, f)
 	requests := 0
 	for _, r := range routesOf(t, f.srv) {
-		for _, set := range sets {
-			for _, v := range secretVariants(r, set) {
+		for i, set := range sets {
+			for _, v := range secretVariants(r, set, i == 0) {
 				requests++
 				send(t, client, base, v)
 			}
@@ -72,8 +72,9 @@ type secretVariant struct {
 
 // secretVariants returns the requests of the route with the set's headers: as the
 // route is served, with a token in the query, and on error paths: a wrong method, an
-// unknown neighbour, a malformed and an oversized body, a wrong content type.
-func secretVariants(r route, set secretSet) []secretVariant {
+// unknown neighbour, a malformed body, a wrong content type and, when large is true,
+// a body over the limit.
+func secretVariants(r route, set secretSet, large bool) []secretVariant {
 	body, ct := r.spec.body, ""
 	if body != "" {
 		ct = jsonType
@@ -94,10 +95,12 @@ func secretVariants(r route, set secretSet) []secretVariant {
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
 		out = append(out,
 			secretVariant{r.Method, r.spec.target, jsonType, `{"x":`, header},
-			secretVariant{r.Method, r.spec.target, jsonType, strings.Repeat(" ", bodyLimit+1), header},
 			secretVariant{r.Method, r.spec.target, "text/plain", body, header},
 			secretVariant{http.MethodPatch, r.spec.target, ct, body, header},
 		)
+		if large {
+			out = append(out, secretVariant{r.Method, r.spec.target, jsonType, strings.Repeat(" ", bodyLimit+1), header})
+		}
 	}
 	return out
 }
