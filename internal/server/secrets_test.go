@@ -99,7 +99,8 @@ func secretVariants(r route, set secretSet, large bool) []secretVariant {
 			secretVariant{http.MethodPatch, r.spec.target, ct, body, header},
 		)
 		if large {
-			out = append(out, secretVariant{r.Method, r.spec.target, jsonType, strings.Repeat(" ", bodyLimit+1), header})
+			oversized := strings.Repeat(" ", bodyLimit+1)
+			out = append(out, secretVariant{r.Method, r.spec.target, jsonType, oversized, header})
 		}
 	}
 	return out
