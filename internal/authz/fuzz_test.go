@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/rolegate/rolegate/internal/authz"
 )
@@ -43,7 +44,8 @@ func FuzzDecodeRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q, accepted and encoded as %q, is refused: %v", body, again, err)
 		}
-		if diff := cmp.Diff(r, back); diff != "" {
+		// No attributes and an empty object of them are one request.
+		if diff := cmp.Diff(r, back, cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("%q does not decode again to itself (-first +again):\n%s", body, diff)
 		}
 	})

@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -25,6 +26,10 @@ func TestDecodeRequest(t *testing.T) {
 		{"nested attribute", `{"subject":"u","action":"a:b","resource":{"workspace":"w","attributes":{"x":{"y":1}}}}`, "string, number or boolean"},
 		{"trailing garbage", `{"subject":"u","action":"a:b","resource":{"workspace":"w"}} x`, "invalid"},
 		{"invalid utf-8", "{\"subject\":\"u\xff\",\"action\":\"a:b\",\"resource\":{\"workspace\":\"w\"}}", "UTF-8"},
+		{
+			"33 attributes", `{"subject":"u","action":"a:b","resource":{"workspace":"w","attributes":{"x":0` +
+				attrs(32) + `}}}`, "more than 32 attributes",
+		},
 		{"subject too long", `{"subject":"` + long + `","action":"a:b","resource":{"workspace":"w"}}`, "longer than"},
 	}
 	for _, tt := range tests {
@@ -77,4 +82,13 @@ func TestValidateRefusesInvalidUTF8(t *testing.T) {
 			}
 		})
 	}
+}
+
+// attrs returns n attributes to follow a first one: ,"a0":0,"a1":1...
+func attrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `,"a%d":%d`, i, i)
+	}
+	return b.String()
 }
