@@ -86,7 +86,7 @@ const minBodyBuffer = 4 << 10
 // readBody appends r, which returns at most limit bytes, to b. It sizes b for the
 // declared length when there is one, and otherwise doubles it as needed but never
 // beyond limit+1 bytes, enough to see the read past the limit fail: a body is never
-// buffered beyond the limit, and reaching it costs about twice the limit at most.
+// buffered beyond the limit, and reaching it allocates about three times the limit.
 func readBody(b []byte, r io.Reader, declared, limit int64) ([]byte, error) {
 	if declared >= 0 && int64(cap(b)) <= declared {
 		b = slices.Grow(b, int(declared)+1)

@@ -2,8 +2,10 @@ package server
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/rolegate/rolegate/internal/authz"
 	"github.com/rolegate/rolegate/internal/engine"
@@ -71,11 +73,11 @@ func strictQuery(raw string, known map[string]bool) (url.Values, error) {
 	if err != nil {
 		return nil, badRequest("invalid_parameter", "the query string is malformed")
 	}
-	for name, values := range params {
+	for _, name := range slices.Sorted(maps.Keys(params)) {
 		switch {
 		case !known[name]:
 			return nil, badRequest("unknown_parameter", "unknown query parameter %q", name)
-		case len(values) > 1:
+		case len(params[name]) > 1:
 			return nil, badRequest("invalid_parameter", "query parameter %s is given more than once", name)
 		}
 	}
