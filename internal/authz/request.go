@@ -67,11 +67,11 @@ func (a *Attributes) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	return err
 }
 
-// DecodeScalars reads a JSON object of at most max members (named what in errors)
+// DecodeScalars reads a JSON object of at most limit members (named what in errors)
 // whose values are strings, numbers or booleans, or null for none. It stops with a
 // strictjson.Problem at the first member too many or of another kind, without
 // reading further.
-func DecodeScalars(dec *jsontext.Decoder, what string, max int) (map[string]any, error) {
+func DecodeScalars(dec *jsontext.Decoder, what string, limit int) (map[string]any, error) {
 	tok, err := dec.ReadToken()
 	switch {
 	case err != nil:
@@ -87,8 +87,8 @@ func DecodeScalars(dec *jsontext.Decoder, what string, max int) (map[string]any,
 		if err != nil {
 			return nil, err
 		}
-		if len(m) == max {
-			return nil, strictjson.Problem(fmt.Sprintf("is one of more than %d %s", max, what))
+		if len(m) == limit {
+			return nil, strictjson.Problem(fmt.Sprintf("is one of more than %d %s", limit, what))
 		}
 		key := name.String() // before the next read voids name
 		v, err := dec.ReadToken()

@@ -16,8 +16,8 @@ import (
 // "workspace" is the workspace itself (its id is the workspace id); any other resource
 // lives in the workspace named by properties.workspace, and its id is the mini program
 // id. The other resource properties are the policy's resource attributes. The
-// subject's and the action's properties and the context are not used: they must be
-// JSON, and are skipped.
+// subject's and the action's properties and the context are not used: they are read
+// as JSON of at most maxIgnoredTokens tokens and dropped.
 type (
 	azSubject struct {
 		Type       string    `json:"type"`
