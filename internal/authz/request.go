@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/rolegate/rolegate/internal/strictjson"
 )
 
@@ -50,7 +52,72 @@ type Resource struct {
 	ID string `json:"id,omitempty"`
 	// Attributes are the optional facts about the resource listed in the policy's
 	// input contract. Values are strings, numbers or booleans.
-	Attributes map[string]any `json:"attributes,omitempty"`
+	Attributes Attributes `json:"attributes,omitempty"`
+}
+
+// Attributes are a resource's attributes by name: at most MaxAttributes strings,
+// numbers or booleans.
+type Attributes map[string]any
+
+// UnmarshalJSONFrom reads attributes, refusing them at the first one too many or of
+// another kind: a body of many attributes is refused for the cost of reading it.
+func (a *Attributes) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	m, err := DecodeScalars(dec, "attributes", MaxAttributes)
+	*a = m
+	return err
+}
+
+// DecodeScalars reads a JSON object of at most limit members (named what in errors)
+// whose values are strings, numbers or booleans, or null for none. It stops with a
+// strictjson.Problem at the first member too many or of another kind, without
+// reading further.
+func DecodeScalars(dec *jsontext.Decoder, what string, limit int) (map[string]any, error) {
+	tok, err := dec.ReadToken()
+	switch {
+	case err != nil:
+		return nil, err
+	case tok.Kind() == 'n':
+		return nil, nil
+	case tok.Kind() != '{':
+		return nil, strictjson.Problem("must be an object")
+	}
+	m := make(map[string]any)
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		if len(m) == limit {
+			return nil, strictjson.Problem(fmt.Sprintf("is one of more than %d %s", limit, what))
+		}
+		key := name.String() // before the next read voids name
+		v, err := dec.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		if m[key], err = scalar(v); err != nil {
+			return nil, err
+		}
+	}
+	_, err = dec.ReadToken()
+	return m, err
+}
+
+// scalar returns a string, number or boolean token as the value JSON decoding gives it.
+func scalar(tok jsontext.Token) (any, error) {
+	switch tok.Kind() {
+	case '"':
+		return tok.String(), nil
+	case '0':
+		f, err := tok.Float()
+		if err != nil {
+			return nil, strictjson.Problem("is a number out of range")
+		}
+		return f, nil
+	case 't', 'f':
+		return tok.Bool(), nil
+	}
+	return nil, strictjson.Problem("must be a string, number or boolean")
 }
 
 // ErrInvalidRequest wraps every reason a request is refused before evaluation.
@@ -92,12 +159,12 @@ func (r *Request) Validate() error {
 		if c.value == "" {
 			return missing(c.field)
 		}
-		if len(c.value) > c.max {
-			return invalid(c.field, "is longer than %d bytes", c.max)
+		if err := checkText(c.field, c.value, c.max); err != nil {
+			return err
 		}
 	}
-	if len(r.Resource.ID) > MaxIDLength {
-		return invalid("resource.id", "is longer than %d bytes", MaxIDLength)
+	if err := checkText("resource.id", r.Resource.ID, MaxIDLength); err != nil {
+		return err
 	}
 	if r.Consistency != nil {
 		if _, err := r.Consistency.Revision(); err != nil {
@@ -118,13 +185,25 @@ func validateAttributes(attrs map[string]any) error {
 		}
 		switch v := v.(type) {
 		case string:
-			if len(v) > MaxValueLength {
-				return invalid(field, "is longer than %d bytes", MaxValueLength)
+			if err := checkText(field, v, MaxValueLength); err != nil {
+				return err
 			}
 		case bool, float64, int, int64:
 		default:
 			return invalid(field, "must be a string, number or boolean")
 		}
+	}
+	return nil
+}
+
+// checkText refuses a value longer than max bytes or that is not UTF-8. JSON bodies are
+// UTF-8 already; a query parameter or a path segment can hold any bytes.
+func checkText(field, value string, max int) error {
+	if len(value) > max {
+		return invalid(field, "is longer than %d bytes", max)
+	}
+	if !utf8.ValidString(value) {
+		return invalid(field, "is not valid UTF-8")
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -25,6 +26,10 @@ func TestDecodeRequest(t *testing.T) {
 		{"nested attribute", `{"subject":"u","action":"a:b","resource":{"workspace":"w","attributes":{"x":{"y":1}}}}`, "string, number or boolean"},
 		{"trailing garbage", `{"subject":"u","action":"a:b","resource":{"workspace":"w"}} x`, "invalid"},
 		{"invalid utf-8", "{\"subject\":\"u\xff\",\"action\":\"a:b\",\"resource\":{\"workspace\":\"w\"}}", "UTF-8"},
+		{
+			"33 attributes", `{"subject":"u","action":"a:b","resource":{"workspace":"w","attributes":{"x":0` +
+				attrs(32) + `}}}`, "more than 32 attributes",
+		},
 		{"subject too long", `{"subject":"` + long + `","action":"a:b","resource":{"workspace":"w"}}`, "longer than"},
 	}
 	for _, tt := range tests {
@@ -44,4 +49,46 @@ func TestDecodeRequest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestValidateRefusesInvalidUTF8 covers requests that are not decoded from JSON, such
+// as the permissions query, whose values can hold any bytes.
+func TestValidateRefusesInvalidUTF8(t *testing.T) {
+	valid := func() authz.Request {
+		return authz.Request{Subject: "u", Action: "a:b", Resource: authz.Resource{Workspace: "w", ID: "mp"}}
+	}
+	tests := []struct {
+		name  string
+		edit  func(r *authz.Request)
+		field string
+	}{
+		{"subject", func(r *authz.Request) { r.Subject = "u\xff" }, "subject"},
+		{"action", func(r *authz.Request) { r.Action = "a:\xc0" }, "action"},
+		{"workspace", func(r *authz.Request) { r.Resource.Workspace = "\xfew" }, "resource.workspace"},
+		{"resource id", func(r *authz.Request) { r.Resource.ID = "mp\xed\xa0\x80" }, "resource.id"},
+		{
+			"attribute value",
+			func(r *authz.Request) { r.Resource.Attributes = map[string]any{"state": "in\xff"} },
+			"resource.attributes.state",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := valid()
+			tt.edit(&r)
+			var fe *authz.FieldError
+			if err := r.Validate(); !errors.As(err, &fe) || fe.Field != tt.field || fe.Missing {
+				t.Fatalf("Validate() = %v, want an invalid %s", err, tt.field)
+			}
+		})
+	}
+}
+
+// attrs returns n attributes to follow a first one: ,"a0":0,"a1":1...
+func attrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `,"a%d":%d`, i, i)
+	}
+	return b.String()
 }

@@ -6,10 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -102,7 +100,7 @@ func serve(ctx context.Context, cfg config.Config, stderr, stdout io.Writer) err
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)
-	go func() { errc <- listenAndServe(ctx, cfg, app.server.Handler(), logger) }()
+	go func() { errc <- listenAndServe(ctx, cfg, app.server, logger) }()
 	running := 1
 	if app.gateway != nil {
 		lis, err := net.Listen("tcp", cfg.Gateway.GRPCAddr)
@@ -273,19 +271,12 @@ func decisionService(cfg config.Config, eng *engine.Engine, store membership.Rea
 }
 
 // listenAndServe serves HTTP until ctx is done, then shuts down gracefully.
-func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, logger *slog.Logger) error {
+func listenAndServe(ctx context.Context, cfg config.Config, srv *server.Server, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	hs := srv.HTTPServer()
 	logger.Info("listening", "addr", ln.Addr().String())
 
 	errc := make(chan error, 1)

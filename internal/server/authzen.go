@@ -5,29 +5,39 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/rolegate/rolegate/internal/authz"
 	"github.com/rolegate/rolegate/internal/engine"
+	"github.com/rolegate/rolegate/internal/strictjson"
 )
 
 // AuthZEN (OpenID AuthZEN Authorization API 1.0) types. A resource of type
 // "workspace" is the workspace itself (its id is the workspace id); any other resource
 // lives in the workspace named by properties.workspace, and its id is the mini program
-// id. The other resource properties are the policy's resource attributes.
+// id. The other resource properties are the policy's resource attributes. The
+// subject's and the action's properties and the context are not used: they are read
+// as JSON of at most maxIgnoredTokens tokens and dropped.
 type (
-	azEntity struct {
-		Type       string         `json:"type"`
-		ID         string         `json:"id"`
-		Properties map[string]any `json:"properties,omitempty"`
+	azSubject struct {
+		Type       string    `json:"type"`
+		ID         string    `json:"id"`
+		Properties azIgnored `json:"properties"`
+	}
+	azResource struct {
+		Type       string       `json:"type"`
+		ID         string       `json:"id"`
+		Properties azProperties `json:"properties,omitempty"`
 	}
 	azAction struct {
-		Name       string         `json:"name"`
-		Properties map[string]any `json:"properties,omitempty"`
+		Name       string    `json:"name"`
+		Properties azIgnored `json:"properties"`
 	}
 	azEvaluation struct {
-		Subject  *azEntity      `json:"subject,omitempty"`
-		Action   *azAction      `json:"action,omitempty"`
-		Resource *azEntity      `json:"resource,omitempty"`
-		Context  map[string]any `json:"context,omitempty"`
+		Subject  *azSubject  `json:"subject,omitempty"`
+		Action   *azAction   `json:"action,omitempty"`
+		Resource *azResource `json:"resource,omitempty"`
+		Context  azIgnored   `json:"context"`
 	}
 	azEvaluations struct {
 		azEvaluation `json:",inline"`
@@ -121,6 +131,38 @@ func (s *Server) answerSingle(c *ctx, ev *azEvaluation) error {
 	return nil
 }
 
+// azProperties are a resource's properties: its workspace and its attributes, read
+// as strictly as attributes are.
+type azProperties map[string]any
+
+// UnmarshalJSONFrom reads the properties; see authz.DecodeScalars.
+func (p *azProperties) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	m, err := authz.DecodeScalars(dec, "properties", authz.MaxAttributes+1)
+	*p = m
+	return err
+}
+
+// azIgnored is a member rolegate does not use: it is read as JSON, never decoded,
+// and refused past maxIgnoredTokens, so that it costs little whatever its size.
+type azIgnored struct{}
+
+// maxIgnoredTokens bounds the JSON tokens (names and values) of an ignored member.
+const maxIgnoredTokens = 1000
+
+// UnmarshalJSONFrom reads the value token by token and drops it.
+func (*azIgnored) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	depth := dec.StackDepth()
+	for range maxIgnoredTokens {
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		if dec.StackDepth() == depth {
+			return nil
+		}
+	}
+	return strictjson.Problem(fmt.Sprintf("holds more than %d tokens; rolegate does not use it", maxIgnoredTokens))
+}
+
 // azItem is one evaluation of a batch: the request to decide, or the answer that
 // refuses it because it is not a valid evaluation.
 type azItem struct {
@@ -170,9 +212,6 @@ func (ev azEvaluation) withDefaults(d *azEvaluation) azEvaluation {
 	}
 	if ev.Resource == nil {
 		ev.Resource = d.Resource
-	}
-	if ev.Context == nil {
-		ev.Context = d.Context
 	}
 	return ev
 }

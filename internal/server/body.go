@@ -6,11 +6,13 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/rolegate/rolegate/internal/strictjson"
 )
@@ -55,23 +57,62 @@ func (s *Server) readJSON(c *gin.Context, v any) error {
 	if err := checkContentType(c.Request); err != nil {
 		return err
 	}
-	buf := buffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer buffers.Put(buf)
-
 	limit := s.opts.Limits.MaxBodyBytes
-	_, err := buf.ReadFrom(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if c.Request.ContentLength > limit {
+		// Declared too large: refused before a byte is read.
+		return bodyTooLarge(limit)
+	}
+	bp := bodies.Get().(*[]byte)
+	defer bodies.Put(bp)
+
+	body, err := readBody((*bp)[:0], http.MaxBytesReader(c.Writer, c.Request.Body, limit),
+		c.Request.ContentLength, limit)
+	*bp = body
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return &apiError{
-			Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
-			Message: "the request body is larger than the limit of " + formatBytes(limit),
-		}
+		return bodyTooLarge(limit)
 	case err != nil:
 		return badRequest("invalid_body", "the request body could not be read")
 	}
-	return strictjson.Decode(buf.Bytes(), v, s.opts.Limits.MaxDepth)
+	return strictjson.Decode(body, v, s.opts.Limits.MaxDepth)
+}
+
+// bodies are buffers for request bodies.
+var bodies = sync.Pool{New: func() any { b := make([]byte, 0, minBodyBuffer); return &b }}
+
+const minBodyBuffer = 4 << 10
+
+// readBody appends r, which returns at most limit bytes, to b. It sizes b for the
+// declared length when there is one, and otherwise doubles it as needed but never
+// beyond limit+1 bytes, enough to see the read past the limit fail: a body is never
+// buffered beyond the limit, and reaching it allocates about three times the limit.
+func readBody(b []byte, r io.Reader, declared, limit int64) ([]byte, error) {
+	if declared >= 0 && int64(cap(b)) <= declared {
+		b = slices.Grow(b, int(declared)+1)
+	}
+	for {
+		if len(b) == cap(b) {
+			grown := make([]byte, len(b), min(max(2*cap(b), minBodyBuffer), int(limit)+1))
+			copy(grown, b)
+			b = grown
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case errors.Is(err, io.EOF):
+			return b, nil
+		case err != nil:
+			return b, err
+		}
+	}
+}
+
+func bodyTooLarge(limit int64) *apiError {
+	return &apiError{
+		Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+		Message: "the request body is larger than the limit of " + formatBytes(limit),
+	}
 }
 
 func checkContentType(r *http.Request) error {
@@ -93,12 +134,13 @@ func checkContentType(r *http.Request) error {
 
 func hasJSONSuffix(mt string) bool { return len(mt) > 5 && mt[len(mt)-5:] == "+json" }
 
-// writeJSON answers with v as JSON.
+// writeJSON answers with v as JSON. Invalid UTF-8 in a string, such as a path echoed
+// in a message, is written as U+FFFD rather than failing the answer.
 func (s *Server) writeJSON(c *gin.Context, status int, v any) {
 	buf := buffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer buffers.Put(buf)
-	if err := json.MarshalWrite(buf, v); err != nil {
+	if err := json.MarshalWrite(buf, v, jsontext.AllowInvalidUTF8(true)); err != nil {
 		s.opts.Logger.Error("encode response", "error", err)
 		status = http.StatusInternalServerError
 		buf.Reset()

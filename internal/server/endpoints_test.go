@@ -133,6 +133,19 @@ func TestPermissions(t *testing.T) {
 		{"stranger", "GET", "/v1/permissions?subject=u-nobody&workspace=dw-shop", "", "", nil, 200},
 		{"missing subject", "GET", "/v1/permissions?workspace=dw-shop", "", "", nil, 400},
 		{"missing workspace", "GET", "/v1/permissions?subject=u-dev", "", "", nil, 400},
+		{"subject not utf-8", "GET", "/v1/permissions?subject=u%FF&workspace=dw-shop", "", "", nil, 400},
+		{"workspace not utf-8", "GET", "/v1/permissions?subject=u-dev&workspace=dw%C0", "", "", nil, 400},
+		{
+			"subject twice", "GET", "/v1/permissions?subject=u-nobody&workspace=dw-shop&subject=u-dana",
+			"", "", nil, 400,
+		},
+		{
+			"parameter differing in case", "GET", "/v1/permissions?Subject=u-dana&subject=u-nobody&workspace=dw-shop",
+			"", "", nil, 400,
+		},
+		{"unknown parameter", "GET", "/v1/permissions?subject=u-dev&workspace=dw-shop&facts=x", "", "", nil, 400},
+		{"malformed escape", "GET", "/v1/permissions?subject=u-dev&workspace=dw-shop&resource_id=%ZZ", "", "", nil, 400},
+		{"semicolon separator", "GET", "/v1/permissions?subject=u-dev;workspace=dw-shop", "", "", nil, 400},
 	})
 }
 
@@ -226,6 +239,7 @@ func TestDataAPI(t *testing.T) {
 		{"unpublished rule", "POST", "/v1/data/rolegate/authz/_grants", jsonType, in, nil, 404},
 		{"whole package", "POST", "/v1/data/rolegate/authz", jsonType, in, nil, 404},
 		{"system path", "POST", "/v1/data/system/main", jsonType, in, nil, 404},
+		{"rule not utf-8", "POST", "/v1/data/rolegate/%FF", jsonType, in, nil, 404},
 		{"no input", "POST", "/v1/data/rolegate/authz/allow", jsonType, `{}`, nil, 400},
 		{
 			"facts from the caller", "POST", "/v1/data/rolegate/authz/allow", jsonType,
@@ -240,6 +254,8 @@ func TestRoutingAndLimits(t *testing.T) {
 		{"unknown route", "GET", "/v2/decisions", "", "", nil, 404},
 		{"wrong method", "GET", "/v1/decisions", "", "", nil, 405},
 		{"trailing slash", "POST", "/v1/decisions/", jsonType, allowReq, nil, 404},
+		{"path not utf-8", "GET", "/v1/%FF%FE", "", "", nil, 404},
+		{"wrong method, path not utf-8", "DELETE", "/v1/decisions%FF", "", "", nil, 404},
 		{"healthz", "GET", "/healthz", "", "", nil, 200},
 		{"readyz", "GET", "/readyz", "", "", nil, 200},
 		{"query too long", "GET", "/v1/permissions?subject=" + strings.Repeat("u", 9000), "", "", nil, 414},

@@ -1,12 +1,15 @@
 package server_test
 
 import (
-	"io"
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,8 +17,11 @@ import (
 	"github.com/rolegate/rolegate/internal/auth/authtest"
 	"github.com/rolegate/rolegate/internal/authz"
 	"github.com/rolegate/rolegate/internal/config"
+	"github.com/rolegate/rolegate/internal/decisionlog"
 	"github.com/rolegate/rolegate/internal/engine"
+	"github.com/rolegate/rolegate/internal/gateway"
 	"github.com/rolegate/rolegate/internal/members"
+	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/membership/memory"
 	"github.com/rolegate/rolegate/internal/metrics"
 	"github.com/rolegate/rolegate/internal/server"
@@ -27,43 +33,76 @@ const (
 	serviceToken = "platform-back-end-token-0123456789abcdef"
 )
 
-// adminFixture is a server with the membership API over the example memberships.
+// adminFixture is a server with every part on over the example memberships: the
+// membership API with its authentication, the gateway routes (bearer JWTs signed with
+// the same key), metrics, a service log at debug level and a decision log, both kept.
 type adminFixture struct {
 	srv   *server.Server
 	keys  *authtest.Keys
-	store *memory.Store
+	store membership.Store
+	// logs is the service log; decisions the decision log.
+	logs, decisions *syncBuffer
 }
 
 func newAdminFixture(t *testing.T) *adminFixture {
 	t.Helper()
-	keys := authtest.NewKeys(t)
+	w := exampleWorld(t)
+	return newFixtureOn(t, w.policy, w.store.(*memory.Store))
+}
+
+// newFixtureOn builds an adminFixture deciding with p over store.
+func newFixtureOn(t testing.TB, p *engine.Policy, store membership.Store) *adminFixture {
+	t.Helper()
+	f := &adminFixture{keys: authtest.NewKeys(t), store: store, logs: &syncBuffer{}, decisions: &syncBuffer{}}
 	tokenFile := filepath.Join(t.TempDir(), "service-token")
 	if err := os.WriteFile(tokenFile, []byte(serviceToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	authn, err := auth.New(auth.Config{
-		JWT: auth.JWTConfig{
-			Issuer: testIssuer, Audience: testAudience,
-			Keys: []auth.KeyConfig{{Algorithm: "RS256", File: keys.RSAFile}},
-		},
-		ServiceToken: auth.ServiceTokenConfig{File: tokenFile},
-	})
+	jwtConfig := auth.JWTConfig{
+		Issuer: testIssuer, Audience: testAudience,
+		Keys: []auth.KeyConfig{{Algorithm: "RS256", File: f.keys.RSAFile}},
+	}
+	authn, err := auth.New(auth.Config{JWT: jwtConfig, ServiceToken: auth.ServiceTokenConfig{File: tokenFile}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := exampleWorld(t)
-	store := w.store.(*memory.Store)
-	svc := authz.NewService(engine.New(w.policy), store)
-	srv := server.New(server.Options{
+	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m := metrics.New()
+	svc := authz.NewService(engine.New(p), store, authz.WithRecorder(m),
+		authz.WithRecorder(decisionlog.New(f.decisions)))
+	// A timeout far above the default, so that a loaded machine running -race does not
+	// turn a check into a timeout.
+	gw, err := gateway.New(gateway.Config{JWT: jwtConfig, Timeout: 5 * time.Second}, svc, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = server.New(server.Options{
 		Service: svc, Store: store, StoreKind: "memory", Limits: config.Default().Limits,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(),
-		Members: members.New(store, svc, nil), Auth: authn,
+		Logger: logger, Metrics: m, Members: members.New(store, svc, nil), Auth: authn, Gateway: gw,
 	})
-	return &adminFixture{srv: srv, keys: keys, store: store}
+	return f
+}
+
+// syncBuffer is a log destination that handlers may write to concurrently.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // bearer returns an Authorization value for a valid token of the user.
-func (f *adminFixture) bearer(t *testing.T, user string) string {
+func (f *adminFixture) bearer(t testing.TB, user string) string {
 	t.Helper()
 	claims := authtest.Claims(user, testIssuer, testAudience)
 	return "Bearer " + authtest.Sign(t, map[string]any{"alg": "RS256", "typ": "JWT"}, claims, f.keys.RSA)
@@ -183,56 +222,123 @@ func between(s, start, end string) string {
 	return v
 }
 
-// TestAdministrativeRoutesRequireAuthentication sends every route of the router a
-// request without credentials, and with each kind of bad one. Every route that is not
-// public by design must answer 401; a new administrative route without authentication
-// fails here.
+// TestAdministrativeRoutesRequireAuthentication sends every route of the router that
+// is not public by design (see routeSpecs) a request without a credential and with
+// each kind of bad one: every answer must be 401 in the error shape. A new
+// administrative route without authentication fails here; a valid credential of the
+// route's caller must get past authentication, so that the 401s prove something.
 func TestAdministrativeRoutesRequireAuthentication(t *testing.T) {
 	f := newAdminFixture(t)
-	public := map[string]bool{
-		"POST /v1/decisions": true, "POST /v1/decisions/batch": true,
-		"GET /v1/permissions": true, "GET /v1/matrix": true, "GET /ui": true, "GET /ui/*path": true,
-		"POST /access/v1/evaluation": true, "POST /access/v1/evaluations": true,
-		"GET /.well-known/authzen-configuration": true, "POST /v1/data/*path": true,
-		"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /v1/status": true,
+	credentials := badCredentials(t, f)
+	attempts, admin := 0, 0
+	for _, r := range routesOf(t, f.srv) {
+		if r.spec.public {
+			continue
+		}
+		admin++
+		for _, c := range credentials {
+			attempts++
+			req := f.request(t, r, `{}`)
+			req.Header.Del("Authorization")
+			for _, v := range c.values {
+				req.Header.Add("Authorization", v)
+			}
+			rec := serve(f.srv.Handler(), req)
+			if code, err := errorCode(rec.Body.Bytes()); rec.Code != http.StatusUnauthorized ||
+				err != nil || code != "unauthenticated" {
+				t.Errorf("%s %s with %s: %d %s, want 401 unauthenticated",
+					r.Method, r.Path, c.name, rec.Code, rec.Body)
+			}
+		}
+		if rec := serve(f.srv.Handler(), f.request(t, r, "")); rec.Code == http.StatusUnauthorized {
+			t.Errorf("%s %s with %s's valid credential: 401 %s", r.Method, r.Path, r.spec.caller, rec.Body)
+		}
 	}
+	if admin < 10 {
+		t.Fatalf("only %d administrative routes found", admin)
+	}
+	t.Logf("%d administrative routes × %d bad credentials: %d attempts, all 401", admin, len(credentials), attempts)
+}
+
+// credential is a named set of Authorization header values.
+type credential struct {
+	name   string
+	values []string
+}
+
+// badCredentials returns every kind of credential that must not authenticate: none,
+// JWTs that fail each check, forged and malformed ones, and near misses of the
+// service token.
+func badCredentials(t testing.TB, f *adminFixture) []credential {
+	t.Helper()
+	rs256, hs256 := map[string]any{"alg": "RS256", "typ": "JWT"}, map[string]any{"alg": "HS256", "typ": "JWT"}
 	claims := func(mod func(map[string]any)) map[string]any {
 		c := authtest.Claims("u-dana", testIssuer, testAudience)
 		mod(c)
 		return c
 	}
-	rs256 := map[string]any{"alg": "RS256", "typ": "JWT"}
-	credentials := map[string]string{
-		"none":           "",
-		"expired":        "Bearer " + authtest.Sign(t, rs256, claims(func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }), f.keys.RSA),
-		"wrong issuer":   "Bearer " + authtest.Sign(t, rs256, claims(func(c map[string]any) { c["iss"] = "https://evil.test" }), f.keys.RSA),
-		"wrong audience": "Bearer " + authtest.Sign(t, rs256, claims(func(c map[string]any) { c["aud"] = "someone-else" }), f.keys.RSA),
-		"wrong key":      "Bearer " + authtest.Sign(t, rs256, claims(func(map[string]any) {}), f.keys.OtherRSA),
-		"alg none": "Bearer " + authtest.Encode(t, map[string]any{"alg": "none", "typ": "JWT"}) + "." +
-			authtest.Encode(t, claims(func(map[string]any) {})) + ".",
-		"not bearer": "Basic dTpw",
+	signed := func(mod func(map[string]any)) string {
+		return authtest.Sign(t, rs256, claims(mod), f.keys.RSA)
 	}
-	routes := f.srv.Routes()
-	admin := 0
-	for _, r := range routes {
-		key := r.Method + " " + r.Path
-		if public[key] {
-			continue
-		}
-		admin++
-		target := strings.NewReplacer(":workspace", "dw-shop", ":user", "u-dev", "*path", "x").Replace(r.Path)
-		for name, cred := range credentials {
-			status, body := f.do(r.Method, target, `{}`, cred)
-			if status != http.StatusUnauthorized || !strings.Contains(body, `"code":"unauthenticated"`) {
-				t.Errorf("%s with %s credential: %d %s, want 401", key, name, status, body)
-			}
-		}
+	hour := time.Hour
+	valid := signed(func(map[string]any) {})
+	header, payload, signature := splitJWT(valid)
+	none := authtest.Encode(t, map[string]any{"alg": "none", "typ": "JWT"})
+	forged := authtest.Encode(t, claims(func(c map[string]any) { c["sub"] = "u-ann" }))
+	der, err := x509.MarshalPKIXPublicKey(&f.keys.RSA.PublicKey)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if admin != len(f.srv.AdminRoutes()) {
-		t.Errorf("%d routes are neither public nor administrative: %v", admin-len(f.srv.AdminRoutes()), routes)
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	bearer := func(name, token string) credential { return credential{name, []string{"Bearer " + token}} }
+	return []credential{
+		{"none", nil},
+		bearer("expired", signed(func(c map[string]any) { c["exp"] = time.Now().Add(-hour).Unix() })),
+		bearer("not yet valid", signed(func(c map[string]any) { c["nbf"] = time.Now().Add(hour).Unix() })),
+		bearer("issued in the future", signed(func(c map[string]any) { c["iat"] = time.Now().Add(hour).Unix() })),
+		bearer("without exp", signed(func(c map[string]any) { delete(c, "exp") })),
+		bearer("without sub", signed(func(c map[string]any) { delete(c, "sub") })),
+		bearer("wrong issuer", signed(func(c map[string]any) { c["iss"] = "https://evil.test" })),
+		bearer("wrong audience", signed(func(c map[string]any) { c["aud"] = "someone-else" })),
+		bearer("wrong key", authtest.Sign(t, rs256, claims(func(map[string]any) {}), f.keys.OtherRSA)),
+		bearer("alg none", none+"."+payload+"."),
+		bearer("alg none with a signature", none+"."+payload+"."+signature),
+		bearer("HS256 with the RSA public key (PEM)", authtest.Sign(t, hs256, claims(func(map[string]any) {}), pemKey)),
+		bearer("HS256 with the RSA public key (DER)", authtest.Sign(t, hs256, claims(func(map[string]any) {}), der)),
+		bearer("claims changed under a valid signature", header+"."+forged+"."+signature),
+		bearer("signature with one byte changed", header+"."+payload+"."+flipByte(signature, len(signature)/2)),
+		bearer("signature missing", header+"."+payload+"."),
+		bearer("two segments", header+"."+payload),
+		bearer("not base64", "!!!."+payload+"."+signature),
+		bearer("too long", valid+strings.Repeat("A", 9<<10)),
+		bearer("service token with its first byte changed", flipByte(serviceToken, 0)),
+		bearer("service token with a middle byte changed", flipByte(serviceToken, len(serviceToken)/2)),
+		bearer("service token with its last byte changed", flipByte(serviceToken, len(serviceToken)-1)),
+		bearer("service token cut short", serviceToken[:len(serviceToken)-1]),
+		bearer("service token with a byte more", serviceToken+"0"),
+		{"service token without Bearer", []string{serviceToken}},
+		{"not bearer", []string{"Basic dTpw"}},
+		{"bearer without a token", []string{"Bearer "}},
+		{"bearer with two tokens", []string{"Bearer " + valid + " " + valid}},
+		{"a valid token repeated", []string{"Bearer " + valid, "Bearer " + valid}},
+		{"a bad token before a valid one", []string{"Bearer x.y.z", "Bearer " + valid}},
 	}
-	if admin < 10 {
-		t.Fatalf("only %d administrative routes found", admin)
+}
+
+// splitJWT returns the three segments of a compact JWS.
+func splitJWT(token string) (header, payload, signature string) {
+	parts := strings.SplitN(token, ".", 3)
+	return parts[0], parts[1], parts[2]
+}
+
+// flipByte returns s with the byte at i replaced by another letter or digit of
+// base64url, so that the result stays well formed.
+func flipByte(s string, i int) string {
+	b := []byte(s)
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
 	}
-	t.Logf("%d administrative routes × %d bad credentials: all 401", admin, len(credentials))
+	return string(b)
 }

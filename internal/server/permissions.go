@@ -2,7 +2,10 @@ package server
 
 import (
 	"errors"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 
 	"github.com/rolegate/rolegate/internal/authz"
 	"github.com/rolegate/rolegate/internal/engine"
@@ -23,11 +26,18 @@ type permission struct {
 	Reasons []engine.Reason `json:"reasons"`
 }
 
+// permissionParams are the query parameters of GET /v1/permissions.
+var permissionParams = map[string]bool{"subject": true, "workspace": true, "resource_id": true}
+
 func (s *Server) permissions(c *ctx) error {
+	params, err := strictQuery(c.Request.URL.RawQuery, permissionParams)
+	if err != nil {
+		return err
+	}
 	q := authz.Request{
-		Subject:  c.Query("subject"),
+		Subject:  params.Get("subject"),
 		Action:   "workspace:view",
-		Resource: authz.Resource{Workspace: c.Query("workspace"), ID: c.Query("resource_id")},
+		Resource: authz.Resource{Workspace: params.Get("workspace"), ID: params.Get("resource_id")},
 	}
 	if err := q.Validate(); err != nil {
 		return queryError(err)
@@ -53,6 +63,25 @@ func (s *Server) permissions(c *ctx) error {
 		Revision:     revisionOf(p.PolicyRevision, p.MembershipRevision),
 	})
 	return nil
+}
+
+// strictQuery parses a query string as strictly as strictjson reads a body: a
+// malformed one, a parameter the route does not know (names are case-sensitive) or
+// one given twice is refused, as another reader of the URL could take it otherwise.
+func strictQuery(raw string, known map[string]bool) (url.Values, error) {
+	params, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, badRequest("invalid_parameter", "the query string is malformed")
+	}
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		switch {
+		case !known[name]:
+			return nil, badRequest("unknown_parameter", "unknown query parameter %q", name)
+		case len(params[name]) > 1:
+			return nil, badRequest("invalid_parameter", "query parameter %s is given more than once", name)
+		}
+	}
+	return params, nil
 }
 
 // queryError names query parameters rather than body fields.

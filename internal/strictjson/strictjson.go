@@ -23,6 +23,13 @@ const (
 	CodeTooDeep      = "too_deep"
 )
 
+// Problem is what a type's UnmarshalJSONFrom method returns to refuse the value it is
+// reading, such as one member too many; Decode reports it as an invalid field, at
+// the point where reading stopped. Refusing while reading spares decoding the rest.
+type Problem string
+
+func (p Problem) Error() string { return string(p) }
+
 // Error is a decoding failure described for the sender.
 type Error struct {
 	Code    string
@@ -79,7 +86,10 @@ func depth(data []byte) int {
 func describe(err error) *Error {
 	var semErr *json.SemanticError
 	var synErr *jsontext.SyntacticError
+	var problem Problem
 	switch {
+	case errors.As(err, &problem):
+		return &Error{Code: CodeInvalidField, Message: fmt.Sprintf("field %s: %s", pointerOf(err), problem), err: err}
 	case errors.Is(err, jsontext.ErrDuplicateName):
 		return &Error{Code: CodeDuplicateKey, Message: "duplicate key " + pointerOf(err), err: err}
 	case errors.Is(err, json.ErrUnknownName):

@@ -1,9 +1,12 @@
 package strictjson_test
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/rolegate/rolegate/internal/strictjson"
 )
@@ -12,6 +15,32 @@ type request struct {
 	Subject  string         `json:"subject"`
 	Count    int            `json:"count"`
 	Resource map[string]any `json:"resource"`
+	Small    small          `json:"small"`
+}
+
+// small is an object of at most two members, refused with a Problem as soon as it has
+// a third.
+type small map[string]jsontext.Value
+
+func (s *small) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return cmp.Or(err, error(strictjson.Problem("must be an object")))
+	}
+	*s = small{}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		if len(*s) == 2 {
+			return strictjson.Problem("is a member too many: at most 2")
+		}
+		if (*s)[name.String()], err = dec.ReadValue(); err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken()
+	return err
 }
 
 func TestDecode(t *testing.T) {
@@ -36,6 +65,12 @@ func TestDecode(t *testing.T) {
 		},
 		{"brackets inside strings do not count", `{"subject":"` + strings.Repeat("[", 40) + `"}`, "", ""},
 		{"ten thousand levels", strings.Repeat("[", 10000) + strings.Repeat("]", 10000), strictjson.CodeTooDeep, ""},
+		{
+			"a problem", `{"small":{"a":1,"b":2,"c":3}}`, strictjson.CodeInvalidField,
+			`field "/small/c": is a member too many`,
+		},
+		{"a problem of kind", `{"small":[]}`, strictjson.CodeInvalidField, `field "/small": must be an object`},
+		{"within a problem's limit", `{"small":{"a":1,"b":[2]}}`, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"time"
 
@@ -188,7 +189,7 @@ func (c Config) validateTarget(add func(field, format string, args ...any)) {
 	case c.URL != "" && len(c.Addrs) > 0:
 		add("url", "set url or addrs, not both")
 	case c.URL != "":
-		o, err := goredis.ParseURL(c.URL)
+		o, err := parseURL(c.URL)
 		if err != nil {
 			add("url", "%v", err)
 		} else if o.Network == "unix" && c.TLS {
@@ -213,7 +214,7 @@ func (c Config) validateTarget(add func(field, format string, args ...any)) {
 // Cluster client. c has its defaults.
 func (c Config) client() (goredis.UniversalClient, error) {
 	if c.URL != "" {
-		o, err := goredis.ParseURL(c.URL)
+		o, err := parseURL(c.URL)
 		if err != nil {
 			return nil, fmt.Errorf("redis url: %w", err)
 		}
@@ -230,6 +231,16 @@ func (c Config) client() (goredis.UniversalClient, error) {
 		u.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	return goredis.NewUniversalClient(u), nil
+}
+
+// parseURL parses a Redis URL. Its errors never repeat the URL, which may hold a
+// password: net/url's quote it whole.
+func parseURL(raw string) (*goredis.Options, error) {
+	o, err := goredis.ParseURL(raw)
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return nil, ue.Err
+	}
+	return o, err
 }
 
 // applyTo sets the options a URL does not carry, and overrides its credentials

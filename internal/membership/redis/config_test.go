@@ -74,3 +74,31 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatalf("FromEnv overrode set fields: %+v", c)
 	}
 }
+
+// TestConfigErrorsNeverCarryThePassword: a URL that does not parse is reported
+// without its text, which holds the password; the error goes to the service's log.
+func TestConfigErrorsNeverCarryThePassword(t *testing.T) {
+	const password = "pw-7c1e5a9d3b"
+	for _, url := range []string{
+		"redis://user:" + password + "@host:port/0",
+		"redis://user:" + password + "@[::1:6379/0",
+		"redis://:" + password + "@host:6379/x",
+		"redis://user:" + password + "@host:6379/0?foo=bar",
+		"redis://user:" + password + " x@host:6379/0",
+		"redis://user:" + password + "@host:6379/0\x7f",
+	} {
+		c := redis.DefaultConfig()
+		c.URL = url
+		err := c.Validate()
+		if err == nil {
+			t.Errorf("%q: no error", url)
+			continue
+		}
+		if strings.Contains(err.Error(), password) {
+			t.Errorf("the error holds the password: %v", err)
+		}
+		if _, err := redis.Open(c, nil); err == nil || strings.Contains(err.Error(), password) {
+			t.Errorf("Open(%q) = %v, want an error without the password", url, err)
+		}
+	}
+}
