@@ -84,7 +84,7 @@ BENCH_FLAGS       ?=
 bench: ## Go benchmarks, then rolegate beside OPA's server under load (bench/results/latest.md)
 	@scripts/require.sh $(BENCH_TOOLS)
 	@mkdir -p bench/results
-	bash -o pipefail -c "$(GO) test -run '^$$' -bench . -benchmem ./... | tee bench/results/gobench.txt"
+	bash -o pipefail -c "$(GO) test -p 1 -run '^$$' -bench . -benchmem ./... | tee bench/results/gobench.txt"
 	$(GO) run ./bench -gobench bench/results/gobench.txt -rounds $(BENCH_ROUNDS) \
 		-duration $(BENCH_DURATION) -memberships $(BENCH_MEMBERSHIPS) $(BENCH_FLAGS)
 
