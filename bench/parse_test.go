@@ -117,6 +117,17 @@ func TestParseVmRSS(t *testing.T) {
 	}
 }
 
+func TestParseStatCPU(t *testing.T) {
+	stat := "4242 (rolegate serve) S 1 4242 4242 0 -1 4194560 2000 0 0 0 731 269 0 0 20 0 9 0 100 0 0\n"
+	got, err := parseStatCPU(stat)
+	if err != nil || got != 10*time.Second {
+		t.Fatalf("parseStatCPU = %v, %v; want 10s (731 + 269 ticks)", got, err)
+	}
+	if _, err := parseStatCPU("4242 (x) S 1"); err == nil {
+		t.Error("a short stat line parsed")
+	}
+}
+
 func TestParseAnswer(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string
@@ -199,6 +210,7 @@ func TestFormats(t *testing.T) {
 		{fmtCount(1234567.4), "1,234,567"},
 		{fmtCount(999), "999"},
 		{fmtDur(161039 * time.Nanosecond), "161 µs"},
+		{fmtDur(15480 * time.Nanosecond), "15.5 µs"},
 		{fmtDur(2920932 * time.Nanosecond), "2.92 ms"},
 		{fmtDur(1500 * time.Millisecond), "1.50 s"},
 		{fmtBytes(923), "923 B"},

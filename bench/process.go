@@ -86,6 +86,37 @@ func (p *process) rss() (int64, error) {
 	return parseVmRSS(f)
 }
 
+// clockTicks is the unit of /proc/PID/stat's CPU times (USER_HZ, 100 on Linux).
+const clockTicks = 100
+
+// cpuTime returns the CPU time the process has used, user and system.
+func (p *process) cpuTime() (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("%s: read cpu time: %w", p.name, err)
+	}
+	return parseStatCPU(string(raw))
+}
+
+// parseStatCPU reads utime and stime from a /proc/PID/stat line. The command name,
+// in parentheses, may hold spaces, so fields are counted after its closing one.
+func parseStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	fields := strings.Fields(stat[i+1:])
+	if i < 0 || len(fields) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/PID/stat: %.80q", stat)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] { // utime and stime, fields 14 and 15 of the line
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse /proc/PID/stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
 // parseVmRSS reads the VmRSS line of a /proc/PID/status file.
 func parseVmRSS(r io.Reader) (int64, error) {
 	sc := bufio.NewScanner(r)

@@ -44,7 +44,7 @@ func newReport(o options) *report {
 // summary is one configuration's medians over its rounds.
 type summary struct {
 	Rate, Allocs, Bytes, RSS float64
-	P50, P99, Cold           time.Duration
+	P50, P99, Cold, CPU      time.Duration
 }
 
 func summarize(s *server) summary {
@@ -56,6 +56,7 @@ func summarize(s *server) summary {
 		P50:    time.Duration(medianOf(s.Open, func(o openSample) float64 { return float64(o.P50) })),
 		P99:    time.Duration(medianOf(s.Open, func(o openSample) float64 { return float64(o.P99) })),
 		Cold:   medianDuration(s.Cold),
+		CPU:    time.Duration(medianOf(s.Closed, func(c closedSample) float64 { return float64(c.CPU) })),
 	}
 }
 
@@ -116,14 +117,18 @@ func (r *report) writeHeader(b *strings.Builder) {
 
 func (r *report) writeResults(b *strings.Builder) {
 	b.WriteString("## Results\n\n")
-	b.WriteString("| configuration | decisions/s | p50 | p99 | allocs/decision | bytes/decision | RSS | cold start |\n")
-	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| configuration | decisions/s | p50 | p99 | CPU/decision | allocs/decision | " +
+		"bytes/decision | RSS | cold start |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, s := range r.Servers {
 		m := summarize(s)
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %.0f | %s | %s | %s |\n", s.Name, fmtCount(m.Rate),
-			fmtDur(m.P50), fmtDur(m.P99), m.Allocs, fmtBytes(m.Bytes), fmtBytes(m.RSS), fmtDur(m.Cold))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.0f | %s | %s | %s |\n", s.Name, fmtCount(m.Rate),
+			fmtDur(m.P50), fmtDur(m.P99), fmtDur(m.CPU), m.Allocs, fmtBytes(m.Bytes), fmtBytes(m.RSS),
+			fmtDur(m.Cold))
 	}
-	b.WriteString("\np50 and p99 are the open loop's, at the same fixed rate for every configuration.\n\n")
+	b.WriteString("\np50 and p99 are the open loop's, at the same fixed rate for every configuration. " +
+		"CPU/decision is the server's CPU time over the closed loop per decision: unlike decisions/s, " +
+		"it hardly moves when other programs share the machine.\n\n")
 }
 
 // ratioRows are the ratio table's rows: each metric with whether more is better.
@@ -133,6 +138,7 @@ var ratioRows = []struct {
 	better string
 }{
 	{"decisions/s", func(m summary) float64 { return m.Rate }, "higher"},
+	{"CPU/decision", func(m summary) float64 { return float64(m.CPU) }, "lower"},
 	{"p50", func(m summary) float64 { return float64(m.P50) }, "lower"},
 	{"p99", func(m summary) float64 { return float64(m.P99) }, "lower"},
 	{"allocs/decision", func(m summary) float64 { return m.Allocs }, "lower"},

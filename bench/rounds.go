@@ -15,8 +15,11 @@ type closedSample struct {
 	Rate float64
 	// Allocs and Bytes are the server's allocations per decision over the round.
 	Allocs, Bytes float64
-	RSS           int64
-	Wrk           wrkResult
+	// CPU is the server's CPU time per decision over the round: unlike the rate,
+	// it hardly moves when other programs share the machine.
+	CPU time.Duration
+	RSS int64
+	Wrk wrkResult
 }
 
 // openSample is one open-loop round of one configuration.
@@ -75,7 +78,7 @@ func (h *harness) closedRound(ctx context.Context, s *server) error {
 	if _, err := sendAll(ctx, r.URL+s.Path, h.bodies(s), warmWorkers); err != nil {
 		return r.failure(err)
 	}
-	before, err := scrape(ctx, r.URL+"/metrics")
+	before, cpuBefore, err := r.counters(ctx)
 	if err != nil {
 		return r.failure(err)
 	}
@@ -83,11 +86,11 @@ func (h *harness) closedRound(ctx context.Context, s *server) error {
 	if err != nil {
 		return r.failure(err)
 	}
-	after, err := scrape(ctx, r.URL+"/metrics")
+	after, cpuAfter, err := r.counters(ctx)
 	if err != nil {
 		return r.failure(err)
 	}
-	sample := closedSample{Rate: w.rate(), Wrk: w}
+	sample := closedSample{Rate: w.rate(), Wrk: w, CPU: (cpuAfter - cpuBefore) / time.Duration(w.Requests)}
 	if sample.Allocs, err = perRequest(before, after, metricMallocs, w.Requests); err != nil {
 		return r.failure(err)
 	}
@@ -99,6 +102,16 @@ func (h *harness) closedRound(ctx context.Context, s *server) error {
 	}
 	s.Closed = append(s.Closed, sample)
 	return nil
+}
+
+// counters reads the server's runtime counters and its CPU time.
+func (r *running) counters(ctx context.Context) (metrics, time.Duration, error) {
+	m, err := scrape(ctx, r.URL+"/metrics")
+	if err != nil {
+		return nil, 0, err
+	}
+	cpu, err := r.cpuTime()
+	return m, cpu, err
 }
 
 func (h *harness) wrkLoad(s *server, url string) wrkLoad {

@@ -47,6 +47,8 @@ func fmtCount(v float64) string {
 // fmtDur writes a duration with three significant figures or so.
 func fmtDur(d time.Duration) string {
 	switch {
+	case d < 100*time.Microsecond:
+		return fmt.Sprintf("%.1f µs", float64(d)/1e3)
 	case d < time.Millisecond:
 		return fmt.Sprintf("%.0f µs", float64(d)/1e3)
 	case d < 10*time.Millisecond:
