@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -18,12 +19,16 @@ type openResult struct {
 	Sent     int
 	P50, P99 time.Duration
 	Max      time.Duration
-	// Failed counts errors and statuses other than 200, with the first one.
+	// TimedOut counts requests unanswered within the client's timeout: a server that
+	// cannot keep up with the rate, which the latencies show too.
+	TimedOut int
+	// Failed counts other errors and statuses other than 200, with the first one.
 	Failed    int
 	FirstFail string
 }
 
-// check reports a run with failed requests.
+// check reports a run with failed requests; requests that timed out are a
+// measurement, not a failure.
 func (r openResult) check() error {
 	if r.Sent == 0 {
 		return fmt.Errorf("open loop sent no request")
@@ -32,6 +37,12 @@ func (r openResult) check() error {
 		return fmt.Errorf("open loop: %d of %d requests failed, first: %s", r.Failed, r.Sent, r.FirstFail)
 	}
 	return nil
+}
+
+// timedOut reports whether a result is a request the client gave up waiting for.
+func timedOut(r *vegeta.Result) bool {
+	return r.Code == 0 && (strings.Contains(r.Error, "Timeout exceeded") ||
+		strings.Contains(r.Error, "deadline exceeded"))
 }
 
 // runOpenLoop sends the bodies in turn to url at rate requests per second for d, with
@@ -47,7 +58,10 @@ func runOpenLoop(url string, bodies [][]byte, rate float64, d time.Duration) (op
 	for r := range attacker.Attack(cycle(url, bodies), pacer, d, "bench") {
 		res.Sent++
 		latencies = append(latencies, r.Latency)
-		if r.Error != "" || r.Code != http.StatusOK {
+		switch {
+		case timedOut(r):
+			res.TimedOut++
+		case r.Error != "" || r.Code != http.StatusOK:
 			if res.Failed == 0 {
 				res.FirstFail = fmt.Sprintf("%d %s", r.Code, r.Error)
 			}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // wrkOutput is what wrk 4.1 prints with the mix script.
@@ -47,6 +48,10 @@ func TestParseWrkFailures(t *testing.T) {
 	}
 	if err := r.check(); err == nil || !strings.Contains(err.Error(), "status 12") {
 		t.Errorf("check = %v, want the 12 failed statuses", err)
+	}
+	r, _ = parseWrk(strings.Replace(wrkOutput, `"timeout":0`, `"timeout":3`, 1))
+	if err := r.check(); err != nil || r.Timeout != 3 {
+		t.Errorf("check = %v with %d timeouts; a slow server is a measurement, not a failure", err, r.Timeout)
 	}
 }
 
@@ -222,5 +227,28 @@ func TestFormats(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
+	}
+}
+
+func TestOpenLoopTimeoutsAreMeasurements(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		r       vegeta.Result
+		timeout bool
+	}{
+		{"client timeout", vegeta.Result{Error: `Post "http://127.0.0.1:1/x": context deadline exceeded ` +
+			`(Client.Timeout exceeded while awaiting headers)`}, true},
+		{"refused", vegeta.Result{Error: "dial tcp 127.0.0.1:1: connect: connection refused"}, false},
+		{"server error", vegeta.Result{Code: 503, Error: "503 Service Unavailable"}, false},
+	} {
+		if got := timedOut(&tc.r); got != tc.timeout {
+			t.Errorf("%s: timedOut = %v, want %v", tc.name, got, tc.timeout)
+		}
+	}
+	if err := (openResult{Sent: 10, TimedOut: 3}).check(); err != nil {
+		t.Errorf("timeouts failed the run: %v", err)
+	}
+	if err := (openResult{Sent: 10, Failed: 1, FirstFail: "503"}).check(); err == nil {
+		t.Error("a failed request passed")
 	}
 }

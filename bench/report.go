@@ -45,18 +45,28 @@ func newReport(o options) *report {
 type summary struct {
 	Rate, Allocs, Bytes, RSS float64
 	P50, P99, Cold, CPU      time.Duration
+	// TimedOut counts the requests of every round that timed out.
+	TimedOut int64
 }
 
 func summarize(s *server) summary {
+	var timedOut int64
+	for _, c := range s.Closed {
+		timedOut += c.Wrk.Timeout
+	}
+	for _, o := range s.Open {
+		timedOut += int64(o.TimedOut)
+	}
 	return summary{
-		Rate:   medianOf(s.Closed, func(c closedSample) float64 { return c.Rate }),
-		Allocs: medianOf(s.Closed, func(c closedSample) float64 { return c.Allocs }),
-		Bytes:  medianOf(s.Closed, func(c closedSample) float64 { return c.Bytes }),
-		RSS:    medianOf(s.Closed, func(c closedSample) float64 { return float64(c.RSS) }),
-		P50:    time.Duration(medianOf(s.Open, func(o openSample) float64 { return float64(o.P50) })),
-		P99:    time.Duration(medianOf(s.Open, func(o openSample) float64 { return float64(o.P99) })),
-		Cold:   medianDuration(s.Cold),
-		CPU:    time.Duration(medianOf(s.Closed, func(c closedSample) float64 { return float64(c.CPU) })),
+		TimedOut: timedOut,
+		Rate:     medianOf(s.Closed, func(c closedSample) float64 { return c.Rate }),
+		Allocs:   medianOf(s.Closed, func(c closedSample) float64 { return c.Allocs }),
+		Bytes:    medianOf(s.Closed, func(c closedSample) float64 { return c.Bytes }),
+		RSS:      medianOf(s.Closed, func(c closedSample) float64 { return float64(c.RSS) }),
+		P50:      time.Duration(medianOf(s.Open, func(o openSample) float64 { return float64(o.P50) })),
+		P99:      time.Duration(medianOf(s.Open, func(o openSample) float64 { return float64(o.P99) })),
+		Cold:     medianDuration(s.Cold),
+		CPU:      time.Duration(medianOf(s.Closed, func(c closedSample) float64 { return float64(c.CPU) })),
 	}
 }
 
@@ -122,9 +132,12 @@ func (r *report) writeResults(b *strings.Builder) {
 	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, s := range r.Servers {
 		m := summarize(s)
+		p99 := fmtDur(m.P99)
+		if m.TimedOut > 0 {
+			p99 += fmt.Sprintf(" (%s requests timed out)", fmtCount(float64(m.TimedOut)))
+		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.0f | %s | %s | %s |\n", s.Name, fmtCount(m.Rate),
-			fmtDur(m.P50), fmtDur(m.P99), fmtDur(m.CPU), m.Allocs, fmtBytes(m.Bytes), fmtBytes(m.RSS),
-			fmtDur(m.Cold))
+			fmtDur(m.P50), p99, fmtDur(m.CPU), m.Allocs, fmtBytes(m.Bytes), fmtBytes(m.RSS), fmtDur(m.Cold))
 	}
 	b.WriteString("\np50 and p99 are the open loop's, at the same fixed rate for every configuration. " +
 		"CPU/decision is the server's CPU time over the closed loop per decision: unlike decisions/s, " +

@@ -51,6 +51,7 @@ func TestReportMarkdown(t *testing.T) {
 			"BenchmarkDecideUncached-2 10 70000 ns/op 22000 B/op 482 allocs/op\n" +
 			"BenchmarkDecisionHTTP-2 10 4000 ns/op 923 B/op 16 allocs/op\n"),
 	}
+	r.Servers[1].Open[0].TimedOut = 35
 	md := r.markdown()
 	for _, want := range []string{
 		"| rolegate, Redis, near cache warm | 30,300 | 250 µs | 1.00 ms | 33.3 µs | 60 | 2.4 KB | 60.0 MB | 30.0 ms |",
@@ -64,6 +65,7 @@ func TestReportMarkdown(t *testing.T) {
 		"make bench-large) | n/a |",
 		"saw it in 2 of 2 | pass |",
 		"| rolegate, embedded store | 28,000, 28,280, 28,560 |",
+		"| 9.00 ms (35 requests timed out) |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q", want)
