@@ -223,6 +223,7 @@ func TestFormats(t *testing.T) {
 		{fmtBytes(67.4e6), "67.4 MB"},
 		{fmtRatio(31210, 4110), "7.59×"},
 		{fmtRatio(1, 0), "–"},
+		{fmtRatio(2.13, 1440), "0.0015×"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

@@ -15,8 +15,8 @@ type closedSample struct {
 	Rate float64
 	// Allocs and Bytes are the server's allocations per decision over the round.
 	Allocs, Bytes float64
-	// CPU is the server's CPU time per decision over the round: unlike the rate,
-	// it hardly moves when other programs share the machine.
+	// CPU is the server's CPU time per decision over the round: it moves less than
+	// the rate when other programs share the machine.
 	CPU time.Duration
 	RSS int64
 	Wrk wrkResult

@@ -72,10 +72,15 @@ func fmtBytes(b float64) string {
 	return fmt.Sprintf("%.2f GB", b/1e9)
 }
 
-// fmtRatio writes a/b as 2.61×, or – when b is zero.
+// fmtRatio writes a/b as 2.61×, with more digits below 0.1 (0.0015×), or – when b
+// is zero.
 func fmtRatio(a, b float64) string {
-	if b == 0 {
+	switch r := a / b; {
+	case b == 0:
 		return "–"
+	case r != 0 && r < 0.1:
+		return fmt.Sprintf("%.2g×", r)
+	default:
+		return fmt.Sprintf("%.2f×", r)
 	}
-	return fmt.Sprintf("%.2f×", a/b)
 }
