@@ -51,7 +51,8 @@ type fixture struct {
 func (s shape) validate() error {
 	switch {
 	case s.Workspaces < 2:
-		return fmt.Errorf("need at least 2 workspaces (a tenant and a developer workspace), got %d", s.Workspaces)
+		return fmt.Errorf("need at least 2 workspaces (a tenant and a developer workspace), got %d",
+			s.Workspaces)
 	case s.Memberships < 2*s.Workspaces:
 		return fmt.Errorf("need at least 2 memberships per workspace (an admin and a member), got %d for %d",
 			s.Memberships, s.Workspaces)

@@ -66,7 +66,8 @@ func TestGeneratedDataShape(t *testing.T) {
 	if types[membership.TypeTenant] != 2 || types[membership.TypeDeveloper] != 18 {
 		t.Errorf("workspace types %v, want 2 tenants and 18 developer workspaces", types)
 	}
-	for _, s := range []membership.Status{membership.StatusActive, membership.StatusInvited, membership.StatusBlocked} {
+	statuses := []membership.Status{membership.StatusActive, membership.StatusInvited, membership.StatusBlocked}
+	for _, s := range statuses {
 		if counts[s] == 0 {
 			t.Errorf("no %s membership among %v", s, counts)
 		}

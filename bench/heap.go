@@ -124,7 +124,8 @@ func (h *harness) checkUncached(ctx context.Context, url, metricsURL string, bod
 		return err
 	}
 	if hits := after[metricCacheHits] - before[metricCacheHits]; hits != 0 {
-		return fmt.Errorf("the decision cache answered %.0f warming decisions; the heap figure would include it", hits)
+		return fmt.Errorf("the decision cache answered %.0f warming decisions; "+
+			"the heap figure would include it", hits)
 	}
 	return nil
 }

@@ -45,7 +45,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Policy, "policy", "policies", "policy directory, built into the bundle both servers load")
 	fs.StringVar(&o.Work, "work", "bench/results/work", "folder for generated files")
 	fs.StringVar(&o.Out, "out", "bench/results/latest.md", "where the table is written")
-	fs.StringVar(&o.GoBench, "gobench", "", "output of go test -bench to report; empty runs the decision benchmarks")
+	fs.StringVar(&o.GoBench, "gobench", "",
+		"output of go test -bench to report; empty runs the decision benchmarks")
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds per configuration and loop (medians are taken over them)")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each load run")
 	fs.IntVar(&o.Connections, "connections", 16, "connections of the closed loop")

@@ -37,7 +37,8 @@ func (r *report) writeMethod(b *strings.Builder) {
 		fmt.Fprintf(b, "- Write visibility: two rolegate replicas over the one Redis (both on core %d); %d "+
 			"role changes (%s) through A's membership API; after each acknowledgement (p50 %s, p99 %s) "+
 			"the harness asks A `%s` in a loop until the answer changes, then B; each time counts from the "+
-			"acknowledgement and includes the asking decision's own round trip (B's includes A's too).\n", o.ServerCPU, v.Writes,
+			"acknowledgement and includes the asking decision's own round trip (B's includes A's too).\n",
+			o.ServerCPU, v.Writes,
 			v.Role, fmtDur(percentile(v.Ack, 50)), fmtDur(percentile(v.Ack, 99)), v.Probe)
 	}
 	b.WriteString("\n")

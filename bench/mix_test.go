@@ -90,6 +90,7 @@ func TestProbeTellsTheRolesApart(t *testing.T) {
 	decide := inProcess(p, ds.Data)
 	req := &authz.Request{Subject: c.member, Action: c.probe, Resource: authz.Resource{Workspace: c.workspace}}
 	if got := decide(req); got == c.toAllows {
-		t.Fatalf("with role %s the probe %s answers %v; the change to %s must flip it", c.from, c.probe, got, c.to)
+		t.Fatalf("with role %s the probe %s answers %v; the change to %s must flip it",
+			c.from, c.probe, got, c.to)
 	}
 }

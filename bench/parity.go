@@ -68,7 +68,8 @@ func compareAnswers(requests [][]byte, want, got []answer) ([]string, int) {
 		}
 		n++
 		if len(diffs) < maxDiffs {
-			diffs = append(diffs, fmt.Sprintf("%s\n    OPA: %v\n    rolegate: %v", requests[i], want[i], got[i]))
+			diffs = append(diffs,
+				fmt.Sprintf("%s\n    OPA: %v\n    rolegate: %v", requests[i], want[i], got[i]))
 		}
 	}
 	return diffs, n

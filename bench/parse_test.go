@@ -18,8 +18,8 @@ const wrkOutput = `Running 10s test @ http://127.0.0.1:41234/v1/decisions
   312345 requests in 10.00s, 120.55MB read
 Requests/sec:  31234.10
 Transfer/sec:     12.05MB
-BENCH {"requests":312345,"duration_us":10000321,"connect":0,"read":0,"write":0,"status":0,"timeout":0,"p50_us":480,"p99_us":1210}
-`
+` + `BENCH {"requests":312345,"duration_us":10000321,"connect":0,"read":0,"write":0,` +
+	`"status":0,"timeout":0,"p50_us":480,"p99_us":1210}` + "\n"
 
 func TestParseWrk(t *testing.T) {
 	got, err := parseWrk(wrkOutput)
@@ -39,7 +39,8 @@ func TestParseWrk(t *testing.T) {
 }
 
 func TestParseWrkFailures(t *testing.T) {
-	if _, err := parseWrk("Running 10s test\nunable to connect to 127.0.0.1:1 Connection refused\n"); err == nil {
+	refused := "Running 10s test\nunable to connect to 127.0.0.1:1 Connection refused\n"
+	if _, err := parseWrk(refused); err == nil {
 		t.Error("output without a report line parsed")
 	}
 	r, err := parseWrk(strings.Replace(wrkOutput, `"status":0`, `"status":12`, 1))
@@ -147,7 +148,8 @@ func TestParseAnswer(t *testing.T) {
 			true,
 		},
 		{
-			"opa, codes sorted", `{"result":{"allow":false,"reasons":[{"code":"not_assigned"},{"code":"member_blocked"}]}}`,
+			"opa, codes sorted",
+			`{"result":{"allow":false,"reasons":[{"code":"not_assigned"},{"code":"member_blocked"}]}}`,
 			true,
 			answer{Codes: []string{"member_blocked", "not_assigned"}},
 			true,
@@ -170,7 +172,9 @@ func TestParseAnswer(t *testing.T) {
 
 func TestCompareAnswers(t *testing.T) {
 	reqs := [][]byte{[]byte("r0"), []byte("r1"), []byte("r2")}
-	want := []answer{{true, []string{"granted"}}, {false, []string{"no_membership"}}, {false, []string{"a", "b"}}}
+	want := []answer{
+		{true, []string{"granted"}}, {false, []string{"no_membership"}}, {false, []string{"a", "b"}},
+	}
 	got := []answer{{true, []string{"granted"}}, {true, []string{"granted"}}, {false, []string{"a"}}}
 	diffs, n := compareAnswers(reqs, want, got)
 	if n != 2 || len(diffs) != 2 || !strings.HasPrefix(diffs[0], "r1") || !strings.HasPrefix(diffs[1], "r2") {

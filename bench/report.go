@@ -141,7 +141,8 @@ func (r *report) writeResults(b *strings.Builder) {
 	}
 	b.WriteString("\np50 and p99 are the open loop's, at the same fixed rate for every configuration. " +
 		"CPU/decision is the server's CPU time over the closed loop per decision: it moves less than " +
-		"decisions/s when other programs share the machine, though their use of the caches still moves it.\n\n")
+		"decisions/s when other programs share the machine, though their use of the caches " +
+		"still moves it.\n\n")
 }
 
 // ratioRows are the ratio table's rows: each metric with whether more is better.

@@ -37,7 +37,9 @@ func fakeServers() []*server {
 
 func TestReportMarkdown(t *testing.T) {
 	r := &report{
-		Opts:    options{Rounds: 3, Duration: 10 * time.Second, Connections: 16, Memberships: 10_000, Mix: 4000},
+		Opts: options{
+			Rounds: 3, Duration: 10 * time.Second, Connections: 16, Memberships: 10_000, Mix: 4000,
+		},
 		Started: time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC), Machine: "test machine", GoVersion: "go1.26.8",
 		OPAVersion: "1.22.4", Command: "go run ./bench", AllowedShare: 0.5, Rate: 2000,
 		Servers: fakeServers(),
@@ -54,10 +56,12 @@ func TestReportMarkdown(t *testing.T) {
 	r.Servers[1].Open[0].TimedOut = 35
 	md := r.markdown()
 	for _, want := range []string{
-		"| rolegate, Redis, near cache warm | 30,300 | 250 µs | 1.00 ms | 33.3 µs | 60 | 2.4 KB | 60.0 MB | 30.0 ms |",
+		"| rolegate, Redis, near cache warm | 30,300 | 250 µs | 1.00 ms | 33.3 µs | 60 | 2.4 KB | " +
+			"60.0 MB | 30.0 ms |",
 		"| decisions/s (higher) | 7.50× | 0.43× |",
 		"| CPU/decision (lower) | 0.13× | 2.33× |",
-		"| decisions/s with a warm near cache ≥ 2× OPA's | 7.50× (30,300 vs 4,040); by CPU time per decision 7.50× | pass |",
+		"| decisions/s with a warm near cache ≥ 2× OPA's | 7.50× (30,300 vs 4,040); " +
+			"by CPU time per decision 7.50× | pass |",
 		"| decisions/s with a warm near cache ≥ 60 % of bare Gin's | 43 % (30,300 vs 70,700); " +
 			"by CPU time per decision 43 % (33.3 µs vs 14.3 µs) | **MISSED** |",
 		"4; with the decision cache off 482",

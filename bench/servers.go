@@ -49,7 +49,10 @@ func rolegateConfig(policyBundle, store string) string {
 func servers(bin binaries, f files, redisURL, work string) ([]*server, error) {
 	stores := []struct{ key, name, store string }{
 		{keyWarm, "rolegate, Redis, near cache warm", fmt.Sprintf("redis: {url: %q}\n", redisURL)},
-		{keyCold, "rolegate, Redis, near cache off", fmt.Sprintf("redis: {url: %q, cache_enabled: false}\n", redisURL)},
+		{
+			keyCold, "rolegate, Redis, near cache off",
+			fmt.Sprintf("redis: {url: %q, cache_enabled: false}\n", redisURL),
+		},
 		{keyEmbedded, "rolegate, embedded store", fmt.Sprintf("data: %s\n", f.Data)},
 	}
 	var out []*server

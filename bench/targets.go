@@ -82,15 +82,17 @@ func (r *report) allocTargets() []target {
 	httpBytes, okB := benchmark(r.GoBench, benchDecisionHTTP, "B/op")
 	warm := summarize(find(r.Servers, keyWarm))
 	out := []target{{
-		Name:     "one in-process decision ≤ 110 allocations (BenchmarkDecide)",
-		Measured: fmt.Sprintf("%.0f; with the decision cache off %.0f (BenchmarkDecideUncached)", cached, uncached),
-		Verdict:  judgeIf(okC && okU, cached <= targetInProcessAllocs),
+		Name: "one in-process decision ≤ 110 allocations (BenchmarkDecide)",
+		Measured: fmt.Sprintf("%.0f; with the decision cache off %.0f (BenchmarkDecideUncached)",
+			cached, uncached),
+		Verdict: judgeIf(okC && okU, cached <= targetInProcessAllocs),
 	}, {
 		Name:     "one decision through the HTTP handler ≤ 150 allocations and 10 KB (BenchmarkDecisionHTTP)",
 		Measured: fmt.Sprintf("%.0f allocations, %s", httpAllocs, fmtBytes(httpBytes)),
 		Verdict:  judgeIf(okA && okB, httpAllocs <= targetHTTPAllocs && httpBytes <= targetHTTPBytes),
 	}, {
-		Name:     "one served decision ≤ 150 allocations and 10 KB (warm near cache, server's runtime counters)",
+		Name: "one served decision ≤ 150 allocations and 10 KB " +
+			"(warm near cache, server's runtime counters)",
 		Measured: fmt.Sprintf("%.0f allocations, %s", warm.Allocs, fmtBytes(warm.Bytes)),
 		Verdict:  judge(warm.Allocs <= targetHTTPAllocs && warm.Bytes <= targetHTTPBytes),
 	}}
@@ -125,9 +127,10 @@ func (r *report) largeTargets() []target {
 		s, opa := find(r.Servers, key), summarize(find(r.Servers, keyOPA))
 		cold := summarize(s).Cold
 		out = append(out, target{
-			Name:     fmt.Sprintf("cold start to first decision ≤ 2 s (%s)", s.Name),
-			Measured: fmt.Sprintf("%s; OPA %s, RSS %s%s", fmtDur(cold), fmtDur(opa.Cold), fmtBytes(opa.RSS), note),
-			Verdict:  judgeIf(large, cold <= targetColdStart),
+			Name: fmt.Sprintf("cold start to first decision ≤ 2 s (%s)", s.Name),
+			Measured: fmt.Sprintf("%s; OPA %s, RSS %s%s",
+				fmtDur(cold), fmtDur(opa.Cold), fmtBytes(opa.RSS), note),
+			Verdict: judgeIf(large, cold <= targetColdStart),
 		})
 	}
 	return out

@@ -62,7 +62,8 @@ func probeFor(model *engine.Model, f fixture) (roleChange, error) {
 			a, b := from.Grants[op], to.Grants[op]
 			if (a == engine.ScopeWorkspace && b == "") || (a == "" && b == engine.ScopeWorkspace) {
 				return roleChange{
-					workspace: f.Workspace, member: f.Member, from: from.ID, to: to.ID, probe: op, toAllows: b != "",
+					workspace: f.Workspace, member: f.Member, from: from.ID, to: to.ID,
+					probe: op, toAllows: b != "",
 				}, nil
 			}
 		}
@@ -161,7 +162,8 @@ func (h *harness) writes(ctx context.Context, a, b *running, c roleChange) (*vis
 // the write took to be acknowledged.
 func setRole(ctx context.Context, base, token string, c roleChange, role string) (time.Duration, error) {
 	url := fmt.Sprintf("%s/v1/workspaces/%s/members/%s/role", base, c.workspace, c.member)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader([]byte(`{"role":"`+role+`"}`)))
+	body := bytes.NewReader([]byte(`{"role":"` + role + `"}`))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, body)
 	if err != nil {
 		return 0, err
 	}
