@@ -227,6 +227,8 @@ func TestFormats(t *testing.T) {
 		{fmtBytes(67.4e6), "67.4 MB"},
 		{fmtRatio(31210, 4110), "7.59×"},
 		{fmtRatio(1, 0), "–"},
+		{fmtFigure(1.224e+05), "122,400"},
+		{fmtFigure(89.52), "89.52"},
 		{fmtRatio(2.13, 1440), "0.0015×"},
 	} {
 		if tc.got != tc.want {

@@ -193,7 +193,7 @@ func (r *report) writeGoBench(b *strings.Builder) {
 		var other []string
 		for _, unit := range slices.Sorted(maps.Keys(g.Metrics)) {
 			if unit != "ns/op" && unit != "B/op" && unit != "allocs/op" {
-				other = append(other, fmt.Sprintf("%.4g %s", g.Metrics[unit], unit))
+				other = append(other, fmtFigure(g.Metrics[unit])+" "+unit)
 			}
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(g.Pkg, modulePath+"/"),
@@ -209,6 +209,15 @@ func metric(g goBenchmark, unit string) string {
 	v, ok := g.Metrics[unit]
 	if !ok {
 		return ""
+	}
+	return fmtFigure(v)
+}
+
+// fmtFigure writes a benchmark's figure: whole numbers with separators from 1,000 on,
+// four significant digits below.
+func fmtFigure(v float64) string {
+	if v >= 1000 {
+		return fmtCount(v)
 	}
 	return fmt.Sprintf("%.4g", v)
 }
