@@ -99,11 +99,16 @@ func generate(s shape, model *engine.Model) (*dataset, error) {
 		}
 		ds.addMembers(rng, w, roles[w.Type], n)
 	}
-	f := ds.Data.Workspaces[len(ds.Data.Workspaces)-1]
-	ds.Fixture = fixture{Workspace: f.ID, Role: roles[f.Type].member}
-	ws := ds.workspaceMembers(f.ID)
-	ds.Fixture.Admin, ds.Fixture.Member = ws[0].User, ws[1].User
+	ds.setFixture(roles)
 	return ds, nil
+}
+
+// setFixture names the last workspace (a developer one), its admin and its member
+// of the second role, the first two members addMembers added.
+func (ds *dataset) setFixture(roles map[string]typeRoles) {
+	f := ds.Data.Workspaces[len(ds.Data.Workspaces)-1]
+	ws := ds.workspaceMembers(f.ID)
+	ds.Fixture = fixture{Workspace: f.ID, Role: roles[f.Type].member, Admin: ws[0].User, Member: ws[1].User}
 }
 
 // workspaces returns n workspace ids: a tenant for every ten (at least one), then

@@ -45,8 +45,32 @@ func rolegateConfig(policyBundle, store string) string {
 }
 
 // servers returns the configurations: rolegate over Redis with its near cache, over
-// Redis without it, with the embedded store; OPA's server; the bare Gin ceiling.
+// Redis without it, with the embedded store; OPA's server; the bare Gin ceiling. OPA
+// runs between rolegate's configurations, so that noise reaches both alike.
 func servers(bin binaries, f files, redisURL, work string) ([]*server, error) {
+	rg, err := rolegateServers(bin, f, redisURL, work)
+	if err != nil {
+		return nil, err
+	}
+	opa := &server{
+		Key: keyOPA, Name: "OPA, opa run --server", Kind: kindOPA,
+		Path: "/v1/data/rolegate/authz/decision", OPABody: true,
+		argv: func(addr string) []string {
+			return []string{
+				bin.OPA, "run", "--server", "--addr", addr, "--skip-version-check", "--log-level", "error",
+				"--bundle", f.PolicyBundle, f.DataBundle,
+			}
+		},
+	}
+	gin := &server{
+		Key: keyCeiling, Name: "bare Gin endpoint (ceiling)", Kind: kindCeiling, Path: "/v1/decisions",
+		argv: func(addr string) []string { return []string{bin.Ceiling, "-addr", addr} },
+	}
+	return []*server{rg[0], opa, rg[1], gin, rg[2]}, nil
+}
+
+// rolegateServers writes a config file for each of rolegate's configurations.
+func rolegateServers(bin binaries, f files, redisURL, work string) ([]*server, error) {
 	stores := []struct{ key, name, store string }{
 		{keyWarm, "rolegate, Redis, near cache warm", fmt.Sprintf("redis: {url: %q}\n", redisURL)},
 		{
@@ -68,22 +92,7 @@ func servers(bin binaries, f files, redisURL, work string) ([]*server, error) {
 			},
 		})
 	}
-	opa := &server{
-		Key: keyOPA, Name: "OPA, opa run --server", Kind: kindOPA,
-		Path: "/v1/data/rolegate/authz/decision", OPABody: true,
-		argv: func(addr string) []string {
-			return []string{
-				bin.OPA, "run", "--server", "--addr", addr, "--skip-version-check", "--log-level", "error",
-				"--bundle", f.PolicyBundle, f.DataBundle,
-			}
-		},
-	}
-	gin := &server{
-		Key: keyCeiling, Name: "bare Gin endpoint (ceiling)", Kind: kindCeiling, Path: "/v1/decisions",
-		argv: func(addr string) []string { return []string{bin.Ceiling, "-addr", addr} },
-	}
-	// OPA runs between rolegate's configurations, so that noise reaches both alike.
-	return []*server{out[0], opa, out[1], gin, out[2]}, nil
+	return out, nil
 }
 
 // find returns the configuration with the key.
