@@ -72,10 +72,26 @@ bundle: ## Build the policy bundle bundles/rolegate.tar.gz
 screenshots: tools ## Rewrite the console screenshots of the README (docs/img) in Chromium
 	$(GO) test -count=1 -run '^TestConsoleInChromium$$' ./test/browser -update-screenshots
 
+# What make bench runs besides Go, as command:debian-package.
+BENCH_TOOLS := taskset:util-linux wrk:wrk redis-server:redis-server
+# The benchmark's knobs: make bench BENCH_ROUNDS=1 BENCH_DURATION=3s for a quick check.
+BENCH_ROUNDS      ?= 3
+BENCH_DURATION    ?= 10s
+BENCH_MEMBERSHIPS ?= 10000
+BENCH_FLAGS       ?=
+
 .PHONY: bench
-bench: ## Run the Go benchmarks (one decision in process and through HTTP)
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## Go benchmarks, then rolegate beside OPA's server under load (bench/results/latest.md)
+	@scripts/require.sh $(BENCH_TOOLS)
+	@mkdir -p bench/results
+	bash -o pipefail -c "$(GO) test -p 1 -run '^$$' -bench . -benchmem ./... | tee bench/results/gobench.txt"
+	$(GO) run ./bench -gobench bench/results/gobench.txt -rounds $(BENCH_ROUNDS) \
+		-duration $(BENCH_DURATION) -memberships $(BENCH_MEMBERSHIPS) $(BENCH_FLAGS)
+
+.PHONY: bench-large
+bench-large: ## make bench with 1,000,000 memberships: the near cache's heap, cold starts
+	$(MAKE) bench BENCH_MEMBERSHIPS=1000000
 
 .PHONY: clean
 clean: ## Remove build output
-	rm -rf bin bundles/*.tar.gz
+	rm -rf bin bundles/*.tar.gz bench/bin bench/results

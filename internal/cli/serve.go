@@ -97,23 +97,35 @@ func serve(ctx context.Context, cfg config.Config, stderr, stdout io.Writer) err
 	}
 	defer app.close()
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- listenAndServe(ctx, cfg, app.server, logger) }()
-	running := 1
+	servers := []func(context.Context) error{
+		func(ctx context.Context) error { return listenAndServe(ctx, cfg, app.server, logger) },
+	}
 	if app.gateway != nil {
 		lis, err := net.Listen("tcp", cfg.Gateway.GRPCAddr)
 		if err != nil {
-			cancel()
-			<-errc
 			return fmt.Errorf("listen for envoy ext_authz: %w", err)
 		}
-		running++
-		go func() { errc <- gateway.NewEnvoyServer(app.gateway, logger).Serve(ctx, lis) }()
+		servers = append(servers, func(ctx context.Context) error {
+			return gateway.NewEnvoyServer(app.gateway, logger).Serve(ctx, lis)
+		})
+	}
+	if cfg.DebugAddr != "" {
+		servers = append(servers, func(ctx context.Context) error { return serveDebug(ctx, cfg.DebugAddr, logger) })
+	}
+	return runAll(ctx, servers)
+}
+
+// runAll runs every server until ctx is done or one fails, which stops the others; it
+// returns the first failure.
+func runAll(ctx context.Context, servers []func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(servers))
+	for _, serve := range servers {
+		go func() { errc <- serve(ctx) }()
 	}
 	var first error
-	for range running {
+	for range servers {
 		if err := <-errc; err != nil && first == nil {
 			first = err
 			cancel()

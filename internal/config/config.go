@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"time"
@@ -63,6 +64,10 @@ type Config struct {
 	DecisionLog string `yaml:"decision_log"`
 	// ShutdownTimeout is how long a graceful shutdown waits for requests in flight.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// DebugAddr, when set, is a host:port of its own where Go's runtime profiles
+	// (net/http/pprof) are served, for `go tool pprof` and heap measurements; empty
+	// serves none. Bind it to loopback: it has no authentication.
+	DebugAddr string `yaml:"debug_addr"`
 	// Auth authenticates the administrative routes (the membership API): bearer JWTs
 	// of users and the platform back end's service token.
 	Auth auth.Config `yaml:"auth"`
@@ -174,6 +179,11 @@ func (c *Config) Validate() error {
 	}
 	if c.DecisionLog == "" {
 		add("decision_log must be stdout, stderr, off or a file path")
+	}
+	if c.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
+			add("debug_addr: %w", err)
+		}
 	}
 	if c.AuthEnabled() {
 		if err := c.Auth.Validate(); err != nil {

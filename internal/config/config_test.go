@@ -27,7 +27,9 @@ func writeFile(t *testing.T, body string) string {
 
 func TestLoadLayers(t *testing.T) {
 	path := writeFile(t, "addr: 0.0.0.0:9000\ndata: a.json\nlimits:\n  max_batch: 10\n  request_timeout: 500ms\n")
-	c, err := config.Load(path, env(map[string]string{"ROLEGATE_DATA": "b.json", "ROLEGATE_LOG_LEVEL": "debug"}))
+	c, err := config.Load(path, env(map[string]string{
+		"ROLEGATE_DATA": "b.json", "ROLEGATE_LOG_LEVEL": "debug", "ROLEGATE_DEBUG_ADDR": "127.0.0.1:6060",
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +39,7 @@ func TestLoadLayers(t *testing.T) {
 	want.Limits.MaxBatch = 10
 	want.Limits.RequestTimeout = 500 * time.Millisecond
 	want.Log.Level = "debug"
+	want.DebugAddr = "127.0.0.1:6060"
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Fatalf("config (-want +got):\n%s", diff)
 	}
@@ -67,8 +70,9 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	c.Limits.MaxBatch = 0
 	c.Log.Format = "xml"
 	c.Log.Level = "loud"
+	c.DebugAddr = "6060"
 	err := c.Validate()
-	for _, want := range []string{"addr", "max_batch", "log.format", "log.level"} {
+	for _, want := range []string{"addr", "max_batch", "log.format", "log.level", "debug_addr"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error = %v, want one naming %s", err, want)
 		}

@@ -30,6 +30,7 @@ var envVars = []envVar{
 	{"ROLEGATE_LOG_LEVEL", func(c *Config, v string) error { c.Log.Level = v; return nil }},
 	{"ROLEGATE_DECISION_LOG", func(c *Config, v string) error { c.DecisionLog = v; return nil }},
 	{"ROLEGATE_SHUTDOWN_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
+	{"ROLEGATE_DEBUG_ADDR", func(c *Config, v string) error { c.DebugAddr = v; return nil }},
 }
 
 // EnvNames returns the names of every environment override.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"slices"
 	"sync"
@@ -23,6 +24,7 @@ const cacheShards = 32
 // that fits is kept.
 type decisionCache struct {
 	shards   [cacheShards]cacheShard
+	seed     maphash.Seed
 	perShard int
 	hits     atomic.Uint64
 	misses   atomic.Uint64
@@ -37,7 +39,7 @@ func newDecisionCache(size int) *decisionCache {
 	if size <= 0 {
 		return nil
 	}
-	c := &decisionCache{perShard: max(1, size/cacheShards)}
+	c := &decisionCache{seed: maphash.MakeSeed(), perShard: max(1, size/cacheShards)}
 	for i := range c.shards {
 		c.shards[i].m = make(map[string]Decision)
 	}
@@ -45,11 +47,7 @@ func newDecisionCache(size int) *decisionCache {
 }
 
 func (c *decisionCache) shard(key []byte) *cacheShard {
-	var h uint32 = 2166136261
-	for _, b := range key {
-		h = (h ^ uint32(b)) * 16777619
-	}
-	return &c.shards[h%cacheShards]
+	return &c.shards[maphash.Bytes(c.seed, key)%cacheShards]
 }
 
 func (c *decisionCache) get(key []byte) (Decision, bool) {

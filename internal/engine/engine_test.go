@@ -39,7 +39,7 @@ func policyWith(t *testing.T, replace map[string]string) fs.FS {
 	return fsys
 }
 
-func loadFS(t *testing.T, fsys fs.FS) *opabundle.Bundle {
+func loadFS(t testing.TB, fsys fs.FS) *opabundle.Bundle {
 	t.Helper()
 	b, err := policy.FromFS(fsys, "test")
 	if err != nil {
@@ -48,7 +48,7 @@ func loadFS(t *testing.T, fsys fs.FS) *opabundle.Bundle {
 	return b
 }
 
-func compile(t *testing.T, fsys fs.FS) (*engine.Policy, error) {
+func compile(t testing.TB, fsys fs.FS) (*engine.Policy, error) {
 	t.Helper()
 	return engine.Compile(context.Background(), loadFS(t, fsys))
 }

@@ -258,34 +258,39 @@ func (v *validator) checkWorkspace(loc string, w Workspace, byID map[string]Work
 func (v *validator) checkMemberships(list []Membership) {
 	seen := make(map[[2]string]int, len(list))
 	for i, m := range list {
-		loc := fmt.Sprintf("memberships[%d] (%s in %s)", i, m.User, m.Workspace)
 		if m.User == "" {
-			v.addf(loc, "user is required")
+			v.addAt(i, m, "user is required")
 		}
 		key := [2]string{m.User, m.Workspace}
 		if first, dup := seen[key]; dup {
-			v.addf(loc, "duplicate of memberships[%d]: a user holds one role per workspace", first)
+			v.addAt(i, m, "duplicate of memberships[%d]: a user holds one role per workspace", first)
 		} else {
 			seen[key] = i
 		}
 		if !m.Status.Valid() {
-			v.addf(loc, "status %q is not invited, active or blocked", m.Status)
+			v.addAt(i, m, "status %q is not invited, active or blocked", m.Status)
 		}
-		v.checkRole(loc, m)
+		v.checkRole(i, m)
 	}
 }
 
-func (v *validator) checkRole(loc string, m Membership) {
+// addAt adds a problem of memberships[i]. Its location is written only for a
+// problem: a file of a million valid memberships writes none.
+func (v *validator) addAt(i int, m Membership, format string, args ...any) {
+	v.addf(fmt.Sprintf("memberships[%d] (%s in %s)", i, m.User, m.Workspace), format, args...)
+}
+
+func (v *validator) checkRole(i int, m Membership) {
 	w, known := v.workspaces[m.Workspace]
 	if !known {
-		v.addf(loc, "workspace %q is not known", m.Workspace)
+		v.addAt(i, m, "workspace %q is not known", m.Workspace)
 	}
 	roleType, ok := v.roles[m.Role]
 	switch {
 	case !ok:
-		v.addf(loc, "role %q is not known", m.Role)
+		v.addAt(i, m, "role %q is not known", m.Role)
 	case known && roleType != w.Type:
-		v.addf(loc, "role %s belongs in %s workspaces, and %s is a %s workspace",
+		v.addAt(i, m, "role %s belongs in %s workspaces, and %s is a %s workspace",
 			m.Role, roleType, m.Workspace, w.Type)
 	}
 }

@@ -49,7 +49,8 @@ func (s *Server) decide(c *ctx) error {
 	defer cancel()
 	d := s.opts.Service.Decide(ctx, &req)
 
-	s.writeJSON(c, http.StatusOK, responseOf(&d))
+	resp := responseOf(&d)
+	s.writeDecision(c, &resp)
 	return nil
 }
 

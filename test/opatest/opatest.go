@@ -35,28 +35,60 @@ var (
 // another version than the one go.mod pins. It fails the test when it cannot.
 func Binary(tb testing.TB) string {
 	tb.Helper()
-	binaryOnce.Do(func() { binaryPath, binaryErr = locate() })
+	binaryOnce.Do(func() {
+		var root string
+		if root, binaryErr = moduleRoot(); binaryErr == nil {
+			binaryPath = filepath.Join(root, "bin", "opa")
+			binaryErr = Ensure(binaryPath)
+		}
+	})
 	if binaryErr != nil {
 		tb.Fatalf("opatest: %v", binaryErr)
 	}
 	return binaryPath
 }
 
-func locate() (string, error) {
-	root, err := goOutput("", "env", "GOMOD")
-	if err != nil || root == "" || root == os.DevNull {
-		return "", fmt.Errorf("find the module's go.mod: %v", err)
+// Ensure makes the opa binary at bin the version go.mod pins, building it there when
+// it is missing or another version. It needs no test, so that programs such as the
+// benchmark harness build their peer the same way.
+func Ensure(bin string) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
 	}
-	root = filepath.Dir(root)
+	want, err := PinnedVersion()
+	if err != nil {
+		return err
+	}
+	if version(bin) == want {
+		return nil
+	}
+	return build(root, bin)
+}
+
+// PinnedVersion returns the OPA version go.mod pins, without the leading v.
+func PinnedVersion() (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
 	want, err := goOutput(root, "list", "-m", "-f", "{{.Version}}", module)
 	if err != nil {
 		return "", fmt.Errorf("read the OPA version go.mod pins: %w", err)
 	}
-	bin := filepath.Join(root, "bin", "opa")
-	if version(bin) == strings.TrimPrefix(want, "v") {
-		return bin, nil
+	return strings.TrimPrefix(want, "v"), nil
+}
+
+// moduleRoot returns the folder of the go.mod of the module being built or tested.
+func moduleRoot() (string, error) {
+	gomod, err := goOutput("", "env", "GOMOD")
+	if err != nil {
+		return "", fmt.Errorf("find the module's go.mod: %w", err)
 	}
-	return bin, build(root, bin)
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("find the module's go.mod: not inside a module")
+	}
+	return filepath.Dir(gomod), nil
 }
 
 // version returns the version the opa binary at path reports, or "" when it cannot.
@@ -74,7 +106,8 @@ func version(path string) string {
 }
 
 // build builds the opa command into bin through a temporary file, so that test
-// packages building at once never run a half-written binary.
+// packages (or a test and the benchmark) building at once never run a half-written
+// binary.
 func build(root, bin string) error {
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return err

@@ -56,22 +56,40 @@ func (s *Store) load(d *membership.Data) {
 		s.workspaces[w.ID] = w
 		s.changed[w.ID] = s.revision
 	}
+	added := make(map[string][]membership.Membership)
 	for _, m := range d.Memberships {
-		s.put(m)
+		m = s.putMember(m)
+		added[m.User] = append(added[m.User], m)
 		s.changed[m.Workspace] = s.revision
 	}
+	for user, ms := range added {
+		s.byUser[user] = merge(s.byUser[user], ms)
+	}
+}
+
+// merge returns a new list of old's memberships and added's, sorted by workspace: one
+// of added replaces old's in its workspace, and a later one of added an earlier. It
+// sorts each user's list once, where putting one membership at a time would copy it
+// for every membership.
+func merge(old, added []membership.Membership) []membership.Membership {
+	list := make([]membership.Membership, 0, len(old)+len(added))
+	list = append(append(list, old...), added...)
+	slices.SortStableFunc(list, func(a, b membership.Membership) int {
+		return strings.Compare(a.Workspace, b.Workspace)
+	})
+	out := list[:0]
+	for i, m := range list {
+		if i+1 < len(list) && list[i+1].Workspace == m.Workspace {
+			continue // a later one replaces it
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // put stores m. The caller holds mu.
 func (s *Store) put(m membership.Membership) {
-	m.MiniPrograms = slices.Clone(m.MiniPrograms)
-	ms := s.members[m.Workspace]
-	if ms == nil {
-		ms = make(map[string]membership.Membership)
-		s.members[m.Workspace] = ms
-	}
-	ms[m.User] = m
-
+	m = s.putMember(m)
 	old := s.byUser[m.User]
 	list := make([]membership.Membership, 0, len(old)+1)
 	list = append(list, old...)
@@ -82,6 +100,19 @@ func (s *Store) put(m membership.Membership) {
 		list = slices.Insert(list, i, m)
 	}
 	s.byUser[m.User] = list
+}
+
+// putMember stores m, with a copy of its mini programs, among its workspace's
+// members, and returns what it stored. The caller holds mu.
+func (s *Store) putMember(m membership.Membership) membership.Membership {
+	m.MiniPrograms = slices.Clone(m.MiniPrograms)
+	ms := s.members[m.Workspace]
+	if ms == nil {
+		ms = make(map[string]membership.Membership)
+		s.members[m.Workspace] = ms
+	}
+	ms[m.User] = m
+	return m
 }
 
 // remove deletes the user's membership of the workspace. The caller holds mu.

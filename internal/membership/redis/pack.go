@@ -130,11 +130,17 @@ func packedUser(packed string) string {
 }
 
 // unpackUser decodes what packUser encoded. The result's strings share the packed
-// string's memory.
+// string's memory, and its mini program lists share one array, so a hit allocates
+// two slices whatever the number of memberships.
 func unpackUser(y *symbols, packed string) []membership.Membership {
+	n, programs := countPacked(packed)
+	if n == 0 {
+		return nil
+	}
+	ms := make([]membership.Membership, 0, n)
+	mps := make([]string, programs)
 	d := decoder{s: packed, i: atLen, names: *y.names.Load()}
 	user := d.string()
-	var ms []membership.Membership
 	for d.i < len(d.s) {
 		m := membership.Membership{User: user, Workspace: d.string(), Role: d.symbol()}
 		code := d.byte()
@@ -144,7 +150,8 @@ func unpackUser(y *symbols, packed string) []membership.Membership {
 			m.Status = statusCodes[c]
 		}
 		if code&flagPrograms != 0 {
-			m.MiniPrograms = make([]string, d.uvarint())
+			k := int(d.uvarint())
+			m.MiniPrograms, mps = mps[:k:k], mps[k:]
 			for i := range m.MiniPrograms {
 				m.MiniPrograms[i] = d.string()
 			}
@@ -153,12 +160,39 @@ func unpackUser(y *symbols, packed string) []membership.Membership {
 			sec := d.varint()
 			m.ExpiresAt = time.Unix(sec, int64(d.uvarint())).UTC()
 		}
-		if ms == nil {
-			ms = make([]membership.Membership, 0, 2)
-		}
 		ms = append(ms, m)
 	}
 	return ms
+}
+
+// countPacked returns how many memberships, and assigned mini programs in all, a
+// packed string holds, so that unpackUser allocates each list once.
+func countPacked(packed string) (memberships, programs int) {
+	d := decoder{s: packed, i: atLen}
+	d.string() // the user
+	for d.i < len(d.s) {
+		memberships++
+		d.string() // the workspace
+		if d.byte() == symInline {
+			d.string()
+		}
+		code := d.byte()
+		if code&statusMask == statusInline {
+			d.string()
+		}
+		if code&flagPrograms != 0 {
+			k := int(d.uvarint())
+			programs += k
+			for range k {
+				d.string()
+			}
+		}
+		if code&flagExpires != 0 {
+			d.varint()
+			d.uvarint()
+		}
+	}
+	return memberships, programs
 }
 
 // decoder reads what packUser wrote; the input is the store's own, so it is trusted.
