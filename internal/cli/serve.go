@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/rolegate/rolegate/internal/auth"
@@ -87,6 +88,10 @@ func loadServeConfig(cmd *cobra.Command, f serveFlags) (config.Config, error) {
 
 // serve runs the service until ctx is done, then shuts down gracefully.
 func serve(ctx context.Context, cfg config.Config, stderr, stdout io.Writer) error {
+	// Decision ids need to be unique, not secret: take their random bits from a
+	// buffer filled in blocks rather than from one system call per decision. This
+	// runs before anything makes an id, as the uuid package requires.
+	uuid.EnableRandPool()
 	logger, err := newLogger(cfg.Log, stderr)
 	if err != nil {
 		return err

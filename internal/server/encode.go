@@ -24,10 +24,14 @@ func (s *Server) writeDecision(c *gin.Context, r *decisionResponse) {
 	}
 	b = append(b, '\n')
 	*bp = b
-	c.Header("Content-Type", "application/json")
+	c.Writer.Header()["Content-Type"] = jsonContentType
 	c.Status(http.StatusOK)
 	_, _ = c.Writer.Write(b)
 }
+
+// jsonContentType is the Content-Type header's value, set without canonicalising the
+// name again for every response; no one modifies it.
+var jsonContentType = []string{"application/json"}
 
 // appendDecision appends r's JSON, as json.Marshal writes decisionResponse.
 func appendDecision(b []byte, r *decisionResponse) ([]byte, error) {

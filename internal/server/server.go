@@ -117,5 +117,5 @@ func (s *Server) recoverPanics(c *gin.Context) {
 
 // requestContext bounds the request's work by the configured timeout.
 func (s *Server) requestContext(c *gin.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(c.Request.Context(), s.opts.Limits.RequestTimeout)
+	return withDeadline(c.Request.Context(), time.Now().Add(s.opts.Limits.RequestTimeout))
 }
