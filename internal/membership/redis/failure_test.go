@@ -84,7 +84,8 @@ func failureConfig(url string) redis.Config {
 }
 
 // TestRedisKilled kills Redis while decisions flow: a blocked member is never
-// allowed, lookups fail within the deadline, and decisions recover after a restart.
+// allowed, lookups of facts not cached fail within the deadline, decisions go on, and
+// they recover after a restart.
 func TestRedisKilled(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
 	s := open(t, failureConfig(srv.URL()))
@@ -100,7 +101,10 @@ func TestRedisKilled(t *testing.T) {
 	srv.Kill()
 	waitFor(t, "the store to notice", 10*time.Second, func() bool { return !s.Stats().Subscribed })
 	assertUnavailable(t, s, svc, "u-ann", "tw-a")
-	waitFor(t, "decisions denied as unavailable", 10*time.Second, func() bool { return f.unavailable.Load() > 0 })
+	during := f.decisions.Load()
+	waitFor(t, "decisions to go on with Redis down", 10*time.Second, func() bool {
+		return f.decisions.Load() > during+100
+	})
 
 	srv.Restart()
 	took := waitFor(t, "decisions to recover", 15*time.Second, func() bool {
@@ -112,6 +116,36 @@ func TestRedisKilled(t *testing.T) {
 		"recovered %v after the restart", f.decisions.Load(), f.unavailable.Load(), took)
 	if n := f.allowedBlocked.Load(); n != 0 {
 		t.Fatalf("the blocked member was allowed %d times", n)
+	}
+}
+
+// TestCachedFactsOutliveRedis kills Redis: facts cached before the kill are still
+// served, at the revision they were read at, until they are MaxStaleness old and then
+// denied as unavailable; facts not cached are unavailable at once.
+func TestCachedFactsOutliveRedis(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
+	cfg := failureConfig(srv.URL())
+	cfg.MaxStaleness = 3 * time.Second
+	s := open(t, cfg)
+	rev := seed(t, s)
+	svc := service(t, s)
+	cached := time.Now()
+	if d := view(svc, "u-dana", "dw-x"); !d.Allow {
+		t.Fatalf("decision before the kill = %+v, want allowed", d)
+	}
+
+	srv.Kill()
+	waitFor(t, "the store to notice", 10*time.Second, func() bool { return !s.Stats().Subscribed })
+	d := view(svc, "u-dana", "dw-x")
+	if age := time.Since(cached); age < cfg.MaxStaleness && (!d.Allow || d.MembershipRevision != rev) {
+		t.Fatalf("decision on facts cached %v ago, Redis down = %+v, want allowed at revision %d", age, d, rev)
+	}
+	assertUnavailable(t, s, svc, "u-ann", "tw-a")
+	waitFor(t, "the cached facts to go stale", 10*time.Second, func() bool {
+		return unavailableDenial(view(svc, "u-dana", "dw-x"))
+	})
+	if age := time.Since(cached); age < cfg.MaxStaleness {
+		t.Errorf("cached facts refused %v after they were read, before MaxStaleness %v", age, cfg.MaxStaleness)
 	}
 }
 
@@ -163,8 +197,8 @@ func TestRedisPaused(t *testing.T) {
 }
 
 // TestRedisBlackholed drops every packet between the store and Redis: lookups fail
-// within the deadline, the silent subscription is found out by its ping and the
-// cache dropped, and all recovers when packets flow again.
+// within the deadline, the silent subscription is found out by its ping, cached facts
+// still answer, and all recovers when packets flow again.
 func TestRedisBlackholed(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	proxy := redistest.StartProxy(t, srv.Addr)
@@ -183,8 +217,8 @@ func TestRedisBlackholed(t *testing.T) {
 		return !s.Stats().Subscribed
 	})
 	t.Logf("lost subscription noticed %v after the lookup failed", took)
-	if d := view(svc, "u-dana", "dw-x"); !unavailableDenial(d) {
-		t.Fatalf("decision after the cache was dropped = %+v, want a membership_unavailable denial", d)
+	if d := view(svc, "u-dana", "dw-x"); !d.Allow {
+		t.Fatalf("decision on cached facts with the subscription lost = %+v, want allowed", d)
 	}
 
 	proxy.Blackhole(false)

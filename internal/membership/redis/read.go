@@ -114,6 +114,7 @@ func (s *Store) fetchWorkspace(ctx context.Context, id string) (workspaceFact, u
 		f.found = true
 	}
 	s.cache.putWorkspace(t, rev, id, f.w, f.found)
+	s.adoptUnsubscribed(rev)
 	return f, rev, nil
 }
 
@@ -133,7 +134,17 @@ func (s *Store) fetchUser(ctx context.Context, user string) ([]membership.Member
 	}
 	slices.SortFunc(ms, func(a, b membership.Membership) int { return cmp.Compare(a.Workspace, b.Workspace) })
 	s.cache.putUser(t, rev, user, ms)
+	s.adoptUnsubscribed(rev)
 	return ms, rev, nil
+}
+
+// adoptUnsubscribed takes the revision a fact was read at as the store's while no
+// invalidations arrive to keep it: Redis answers, so what the cache kept from before
+// the loss of the subscription is dropped once Redis has moved past it.
+func (s *Store) adoptUnsubscribed(rev uint64) {
+	if !s.cache.live.Load() {
+		s.cache.adopt(rev)
+	}
 }
 
 // readAt runs the reads queue adds in one MULTI/EXEC with a read of the revision, so
@@ -163,11 +174,13 @@ func decodeMemberships(fields map[string]string) ([]membership.Membership, error
 	return ms, nil
 }
 
-// Revision implements membership.Reader. With the cache live it is the revision the
-// cache reflects, without a round trip; otherwise it is read from Redis.
+// Revision implements membership.Reader. With the cache on, it is the revision the
+// cache reflects, without a round trip: kept up by invalidations while subscribed,
+// and otherwise by the reads of facts, which adopt the revision they read at. Before
+// any is known, and with the cache off, it is read from Redis.
 func (s *Store) Revision(ctx context.Context) (uint64, error) {
-	if s.cache.live.Load() {
-		return s.cache.applied.Load(), nil
+	if rev := s.cache.applied.Load(); s.cfg.CacheEnabled && rev > 0 || s.cache.live.Load() {
+		return rev, nil
 	}
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
