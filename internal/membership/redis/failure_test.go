@@ -226,3 +226,33 @@ func TestRedisBlackholed(t *testing.T) {
 		return s.Stats().Subscribed && view(svc, "u-dana", "dw-x").Allow
 	})
 }
+
+// TestSlowRedisCostsOneLookup slows every round trip to Redis to 200 ms: a decision
+// whose workspace and subject are both uncached takes one round trip, not two, as
+// its two reads go out together.
+func TestSlowRedisCostsOneLookup(t *testing.T) {
+	const roundTrip = 200 * time.Millisecond
+	srv := redistest.Start(t, redistest.Options{})
+	proxy := redistest.StartProxy(t, srv.Addr)
+	cfg := config(proxy.URL())
+	cfg.LookupTimeout = 2 * time.Second
+	s := open(t, cfg)
+	seed(t, s)
+	svc := service(t, s)
+	proxy.SetDelay(roundTrip / 2)
+	var wg sync.WaitGroup
+	for _, u := range []string{"u-ann", "u-bob", "u-rex", "u-none"} {
+		// Open the reads' connections beforehand: a new one costs round trips of its own.
+		wg.Go(func() { _, _ = s.UserMemberships(context.Background(), u) })
+	}
+	wg.Wait()
+
+	start := time.Now()
+	d := view(svc, "u-dana", "dw-x")
+	took := time.Since(start)
+	if !d.Allow || took > roundTrip*3/2 {
+		t.Fatalf("decision with both facts uncached took %v, round trips of %v: %+v, want allowed in one",
+			took, roundTrip, d)
+	}
+	t.Logf("decision on two uncached facts, %v round trips: %v", roundTrip, took)
+}
