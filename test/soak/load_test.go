@@ -16,6 +16,9 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
+// idleConns is how many idle connections the load keeps open to the service.
+const idleConns = 32
+
 // hit is one decision the load sent and what came back.
 type hit struct {
 	at      time.Time // when it was sent
@@ -41,18 +44,35 @@ type run struct {
 // rate for d, open loop: a slow answer does not slow the next request, and vegeta
 // adds workers as needed. wait returns every answer.
 func startLoad(base string, mix [][]byte, perSecond int, d time.Duration) *run {
-	var next atomic.Uint64
+	return startMixedLoad(base, cycle(mix), perSecond, d)
+}
+
+// mixer returns the n-th request of a load: its body and its index in the mix, or
+// -1 for a request outside it.
+type mixer func(n uint64) (index int, body []byte)
+
+// cycle is the mixer that sends the mix in turn.
+func cycle(mix [][]byte) mixer {
+	return func(n uint64) (int, []byte) {
+		i := int(n % uint64(len(mix)))
+		return i, mix[i]
+	}
+}
+
+// startMixedLoad is startLoad with the requests next returns.
+func startMixedLoad(base string, next mixer, perSecond int, d time.Duration) *run {
+	var count atomic.Uint64
 	targeter := func(tgt *vegeta.Target) error {
-		i := int(next.Add(1)-1) % len(mix)
+		i, body := next(count.Add(1) - 1)
 		tgt.Method = http.MethodPost
 		tgt.URL = base + "/v1/decisions?case=" + strconv.Itoa(i)
-		tgt.Body = mix[i]
+		tgt.Body = body
 		tgt.Header = http.Header{"Content-Type": []string{"application/json"}}
 		return nil
 	}
 	r := &run{
 		attacker: vegeta.NewAttacker(vegeta.Timeout(15*time.Second), vegeta.Workers(16),
-			vegeta.MaxWorkers(4096), vegeta.KeepAlive(true)),
+			vegeta.MaxWorkers(4096), vegeta.KeepAlive(true), vegeta.Connections(idleConns)),
 		done: make(chan []hit, 1),
 	}
 	results := r.attacker.Attack(targeter, vegeta.Rate{Freq: perSecond, Per: time.Second}, d, "soak")

@@ -69,8 +69,11 @@ func (it *item) check(t *testing.T, ok bool, format string, args ...any) {
 		it.figure(t, format, args...)
 		return
 	}
-	it.figure(t, "**FAILED: "+format+"**", args...)
-	t.Errorf(format, args...)
+	s := fmt.Sprintf(format, args...)
+	it.c.mu.Lock()
+	it.r.figures = append(it.r.figures, "**FAILED: "+s+"**")
+	it.c.mu.Unlock()
+	t.Error(s)
 }
 
 func (c *collector) failed() bool {
