@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -255,4 +256,37 @@ func TestSlowRedisCostsOneLookup(t *testing.T) {
 			took, roundTrip, d)
 	}
 	t.Logf("decision on two uncached facts, %v round trips: %v", roundTrip, took)
+}
+
+// TestSlowRedisGainsConnections slows every round trip to Redis to 200 ms, under a
+// lookup deadline of 300 ms, which a new connection's handshake (several round
+// trips) exceeds. Lookups that had to open connections fail, but the connections and
+// the reads go on, so the lookups after them find connections ready.
+func TestSlowRedisGainsConnections(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	proxy := redistest.StartProxy(t, srv.Addr)
+	cfg := config(proxy.URL())
+	cfg.LookupTimeout = 300 * time.Millisecond
+	s := open(t, cfg)
+	seed(t, s)
+	proxy.SetDelay(100 * time.Millisecond)
+
+	lookups := func(round string) (failed int) {
+		var wg sync.WaitGroup
+		var n atomic.Int64
+		for i := range 6 {
+			wg.Go(func() {
+				if _, err := s.UserMemberships(context.Background(), fmt.Sprintf("u-%s%d", round, i)); err != nil {
+					n.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return int(n.Load())
+	}
+	t.Logf("%d of 6 concurrent lookups failed while they opened connections", lookups("first"))
+	time.Sleep(2 * time.Second) // the handshakes and reads finish
+	if failed := lookups("second"); failed > 0 {
+		t.Fatalf("%d of 6 concurrent lookups failed after as many had opened connections", failed)
+	}
 }

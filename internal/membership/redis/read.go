@@ -130,7 +130,8 @@ type fetched[T any] struct {
 
 // pending is a read of key through fetch, shared with concurrent callers of the same
 // key. The shared read runs on a context of its own, detached from every caller's
-// cancellation and bounded by the lookup deadline; each caller waits on its own ctx.
+// cancellation and bounded by fetchTimeout; each caller waits on its own ctx, at most
+// the lookup deadline. A read that outlives its callers still caches what it read.
 // A caller never takes a value older than the revision the store had reached when
 // it asked: one that joined an earlier read reads again.
 type pending[T any] struct {
@@ -143,7 +144,7 @@ func start[T any](ctx context.Context, s *Store, key string, fetch func(context.
 ) pending[T] {
 	floor := s.cache.applied.Load()
 	ch := s.group.DoChan(key, func() (any, error) {
-		fctx, cancel := s.bounded(context.WithoutCancel(ctx))
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.fetchTimeout())
 		defer cancel()
 		v, rev, err := fetch(fctx)
 		return fetched[T]{val: v, rev: rev}, err
@@ -151,8 +152,11 @@ func start[T any](ctx context.Context, s *Store, key string, fetch func(context.
 	return pending[T]{floor: floor, ch: ch, fetch: fetch}
 }
 
-// wait returns the read's value, or the error of the read or of ctx.
+// wait returns the read's value, or the error of the read or of ctx; it waits at
+// most the lookup deadline.
 func (p pending[T]) wait(ctx context.Context, s *Store) (T, error) {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	var zero T
 	select {
 	case r := <-p.ch:
@@ -165,9 +169,7 @@ func (p pending[T]) wait(ctx context.Context, s *Store) (T, error) {
 	case <-ctx.Done():
 		return zero, unavailable(ctx.Err())
 	}
-	fctx, cancel := s.bounded(ctx)
-	defer cancel()
-	v, _, err := p.fetch(fctx)
+	v, _, err := p.fetch(ctx)
 	return v, err
 }
 
