@@ -19,7 +19,7 @@ func TestSustainedLoad(t *testing.T) {
 	it := begin(t, fmt.Sprintf("%d/s for %s", *rate, *duration), "none")
 	want := oracle(t, w.data, w.mix)
 
-	win := min(10*time.Second, *duration/3)
+	win := min(10*time.Second, (*duration / 3).Round(time.Second))
 	start := time.Now()
 	load := startLoad(svc.URL, w.bodies, *rate, *duration)
 	time.Sleep(win)
