@@ -290,3 +290,24 @@ func TestSlowRedisGainsConnections(t *testing.T) {
 		t.Fatalf("%d of 6 concurrent lookups failed after as many had opened connections", failed)
 	}
 }
+
+// TestResubscribesWhenRedisAnswers keeps Redis down long enough for the subscription's
+// backoff to reach its longest, then restarts it: the first lookup Redis answers has
+// the store subscribe again at once, not at the end of the backoff.
+func TestResubscribesWhenRedisAnswers(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
+	s := open(t, failureConfig(srv.URL()))
+	seed(t, s)
+
+	srv.Kill()
+	time.Sleep(3500 * time.Millisecond) // 50 ms doubling to the 2 s cap
+	srv.Restart()
+	if _, err := s.UserMemberships(context.Background(), "u-ann"); err != nil {
+		t.Fatalf("lookup once Redis is back: %v", err)
+	}
+	took := waitFor(t, "a new subscription", 5*time.Second, func() bool { return s.Stats().Subscribed })
+	t.Logf("subscribed again %v after the first lookup Redis answered", took)
+	if took > 500*time.Millisecond {
+		t.Errorf("subscribed again %v after Redis answered a lookup, want it at once", took)
+	}
+}

@@ -217,10 +217,12 @@ func (s *Store) fetchUser(ctx context.Context, user string) ([]membership.Member
 
 // adoptUnsubscribed takes the revision a fact was read at as the store's while no
 // invalidations arrive to keep it: Redis answers, so what the cache kept from before
-// the loss of the subscription is dropped once Redis has moved past it.
+// the loss of the subscription is dropped once Redis has moved past it, and the
+// subscription is tried again at once.
 func (s *Store) adoptUnsubscribed(rev uint64) {
 	if !s.cache.live.Load() {
 		s.cache.adopt(rev)
+		s.redisAnswered()
 	}
 }
 

@@ -36,10 +36,39 @@ func (s *Store) subscribe(ctx context.Context) {
 		if established {
 			wait = minResubscribe
 		}
-		if !sleep(ctx, wait) {
+		if !s.pause(ctx, wait) {
 			return
 		}
 		wait = min(2*wait, maxResubscribe)
+	}
+}
+
+// pause waits d before the next attempt to subscribe, or only minResubscribe when
+// Redis answers a read meanwhile: it is back, and every moment unsubscribed is a
+// moment of readiness lost. It reports false when ctx ended.
+func (s *Store) pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	if !sleep(ctx, minResubscribe) {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	case <-s.answered:
+	}
+	return true
+}
+
+// redisAnswered tells a waiting subscription that Redis answers again.
+func (s *Store) redisAnswered() {
+	if s.cache.live.Load() {
+		return
+	}
+	select {
+	case s.answered <- struct{}{}:
+	default:
 	}
 }
 
