@@ -68,7 +68,7 @@ SOAK_RATE     ?= 300
 SOAK_FUZZTIME ?= 30s
 
 .PHONY: soak
-soak: tools ## Fault suite: load, Redis and bundle faults, fuzzing; a summary table (~12 min)
+soak: tools ## Fault suite: load, Redis and bundle faults, fuzzing; a summary table (~6 min)
 	SOAK_DURATION=$(SOAK_DURATION) SOAK_RATE=$(SOAK_RATE) SOAK_FUZZTIME=$(SOAK_FUZZTIME) \
 		$(GO) test -tags soak -count=1 -timeout 30m -v ./test/soak
 

@@ -76,7 +76,9 @@ func TestBundleServiceFaults(t *testing.T) {
 	}
 	hits := load.wait()
 
-	changed := count(hits, func(h hit) bool { return h.ok() && (h.allow != want[h.index] || h.policy != revision) })
+	changed := count(hits, func(h hit) bool {
+		return h.ok() && (h.allow != want[h.index] || h.policy != revision)
+	})
 	it.figure(t, "%d decisions", len(hits))
 	it.check(t, errorCount(hits) == 0, "%d errors%s", errorCount(hits), firstError(hits))
 	it.check(t, changed == 0, "%d decisions changed", changed)
@@ -96,8 +98,9 @@ func bundles(t *testing.T) (signedBundle, []byte) {
 	signing, verification := bundletest.Keys(t, bundle.AlgRS256)
 	good := bundletest.Tarball(t, bundletest.Sign(t, bundletest.Policy(t, nil), signing))
 	otherSigning, _ := bundletest.Keys(t, bundle.AlgRS256)
-	allowAll := bundletest.Edit(t, "rolegate/authz/authz.rego", "default allow := false", "default allow := true")
-	evil := bundletest.Policy(t, map[string]string{"rolegate/authz/authz.rego": allowAll})
+	const authz = "rolegate/authz/authz.rego"
+	allowAll := bundletest.Edit(t, authz, "default allow := false", "default allow := true")
+	evil := bundletest.Policy(t, map[string]string{authz: allowAll})
 	return signedBundle{tarball: good, verification: verification},
 		bundletest.Tarball(t, bundletest.Sign(t, evil, otherSigning))
 }

@@ -37,7 +37,8 @@ func TestRedisSlow(t *testing.T) {
 	srv := startRedis(t, w, false)
 	proxy := redistest.StartProxy(t, srv.Addr)
 	svc := startService(t, serveOptions{redisURL: proxy.URL()})
-	it := begin(t, fmt.Sprintf("%d/s, 1 in 4 uncached", *rate), "proxy: +200 ms, +1 s per round trip; black hole")
+	it := begin(t, fmt.Sprintf("%d/s, 1 in 4 uncached", *rate),
+		"proxy: +200 ms, +1 s per round trip; black hole")
 	want := oracle(t, w.data, w.mix)
 
 	faults := []struct {

@@ -121,8 +121,9 @@ func (c *collector) table(took time.Duration) string {
 		return cmp.Compare(rank(a.test), rank(b.test))
 	})
 	var b strings.Builder
-	fmt.Fprintf(&b, "make soak, %s, %s/%s, %d CPUs, took %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"),
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), took.Round(time.Second))
+	fmt.Fprintf(&b, "make soak, %s, %s/%s, %d CPUs, took %s\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(),
+		took.Round(time.Second))
 	b.WriteString("| test | load | faults | figures | result |\n| --- | --- | --- | --- | --- |\n")
 	for _, r := range c.rows {
 		result := "pass"

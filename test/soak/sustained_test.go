@@ -16,7 +16,7 @@ func TestSustainedLoad(t *testing.T) {
 	w := newWorld(t)
 	redis := startRedis(t, w, false)
 	svc := startService(t, serveOptions{redisURL: redis.URL()})
-	it := begin(t, fmt.Sprintf("%d/s for %s", *rate, *duration), "none")
+	it := begin(t, fmt.Sprintf("%d/s for %.0f s", *rate, duration.Seconds()), "none")
 	want := oracle(t, w.data, w.mix)
 
 	win := min(10*time.Second, (*duration / 3).Round(time.Second))

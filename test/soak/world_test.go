@@ -64,14 +64,16 @@ func newWorld(t *testing.T) *world {
 // generate returns the example data with the generated workspaces and members.
 func generate(t *testing.T) *membership.Data {
 	t.Helper()
-	d, err := membership.LoadFile(filepath.Join(repoRoot, "examples/memberships.json"), roleModel(t).RoleTypes())
+	example := filepath.Join(repoRoot, "examples/memberships.json")
+	d, err := membership.LoadFile(example, roleModel(t).RoleTypes())
 	if err != nil {
 		t.Fatal(err)
 	}
 	tenants := []string{"tw-alpha", "tw-beta"}
 	for i := range soakWorkspaces {
 		ws := fmt.Sprintf("dw-s%02d", i)
-		d.Workspaces = append(d.Workspaces, membership.Workspace{ID: ws, Type: "developer", Tenant: tenants[i%2]})
+		d.Workspaces = append(d.Workspaces,
+			membership.Workspace{ID: ws, Type: membership.TypeDeveloper, Tenant: tenants[i%2]})
 		d.Memberships = append(d.Memberships, membership.Membership{
 			User: admin(ws), Workspace: ws, Role: "developer_admin", Status: membership.StatusActive,
 		})

@@ -276,7 +276,8 @@ func TestSlowRedisGainsConnections(t *testing.T) {
 		var n atomic.Int64
 		for i := range 6 {
 			wg.Go(func() {
-				if _, err := s.UserMemberships(context.Background(), fmt.Sprintf("u-%s%d", round, i)); err != nil {
+				user := fmt.Sprintf("u-%s%d", round, i)
+				if _, err := s.UserMemberships(context.Background(), user); err != nil {
 					n.Add(1)
 				}
 			})

@@ -65,9 +65,8 @@ func (s *Store) lookupWorkspace(ctx context.Context, id string) workspaceLookup 
 		return workspaceLookup{id: id, fact: workspaceFact{w: w, found: found}, cached: true}
 	}
 	s.stats.misses.Add(1)
-	return workspaceLookup{id: id, read: start(ctx, s, "w:"+id, func(ctx context.Context) (workspaceFact, uint64, error) {
-		return s.fetchWorkspace(ctx, id)
-	})}
+	fetch := func(ctx context.Context) (workspaceFact, uint64, error) { return s.fetchWorkspace(ctx, id) }
+	return workspaceLookup{id: id, read: start(ctx, s, "w:"+id, fetch)}
 }
 
 // result waits for the read, if any, and returns the workspace or ErrNotFound.
@@ -100,8 +99,8 @@ func (s *Store) lookupUser(ctx context.Context, user string) userLookup {
 		return userLookup{user: user, ms: ms, cached: true}
 	}
 	s.stats.misses.Add(1)
-	return userLookup{user: user, read: start(ctx, s, "u:"+user,
-		func(ctx context.Context) ([]membership.Membership, uint64, error) { return s.fetchUser(ctx, user) })}
+	fetch := func(ctx context.Context) ([]membership.Membership, uint64, error) { return s.fetchUser(ctx, user) }
+	return userLookup{user: user, read: start(ctx, s, "u:"+user, fetch)}
 }
 
 // result waits for the read, if any, and returns the memberships.
