@@ -126,20 +126,18 @@ func change(t *testing.T, a *service) time.Time {
 	return time.Now()
 }
 
-// probe is the next unused probe request; each names a user no one asked about.
-var probe = 0
-
-// recovered reports whether s is ready and allows a probe, which needs Redis.
+// recovered reports whether s is ready and allows the next unused probe, which needs
+// Redis: each names a user no one asked about.
 func recovered(t *testing.T, s *service, w *world) bool {
 	t.Helper()
 	if status, _ := get(t, s.URL+"/readyz"); status != http.StatusOK {
 		return false
 	}
-	if probe >= len(w.probes) {
+	if len(w.probes) == 0 {
 		t.Fatal("out of probes")
 	}
-	body, _ := json.Marshal(w.probes[probe])
-	probe++
+	body, _ := json.Marshal(w.probes[0])
+	w.probes = w.probes[1:]
 	status, out := do(t, http.MethodPost, s.URL+"/v1/decisions", string(body), "")
 	return status == http.StatusOK && strings.Contains(out, `"allow":true`)
 }

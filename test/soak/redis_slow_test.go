@@ -22,8 +22,8 @@ const (
 )
 
 // TestRedisSlow puts a TCP proxy between rolegate and Redis and makes each round
-// trip 200 ms and 1 s slower, then drops everything (a black hole), with a healthy
-// spell after each. One request in four names a user, and one in eight a workspace,
+// trip 200 ms and 1 s slower, then drops everything (a black hole), then stops Redis
+// itself (SIGSTOP), with a healthy spell after each. One request in four names a user, and one in eight a workspace,
 // that no one asked about before, so its facts are never cached: it needs Redis.
 //
 // During each fault: decision p99 stays under lookup_timeout plus slowMargin; no
@@ -38,16 +38,18 @@ func TestRedisSlow(t *testing.T) {
 	proxy := redistest.StartProxy(t, srv.Addr)
 	svc := startService(t, serveOptions{redisURL: proxy.URL()})
 	it := begin(t, fmt.Sprintf("%d/s, 1 in 4 uncached", *rate),
-		"proxy: +200 ms, +1 s per round trip; black hole")
+		"proxy: +200 ms, +1 s per round trip, black hole; SIGSTOP")
 	want := oracle(t, w.data, w.mix)
 
+	heal := func() { proxy.SetDelay(0) }
 	faults := []struct {
-		name string
-		on   func()
+		name    string
+		on, off func()
 	}{
-		{"+200 ms", func() { proxy.SetDelay(100 * time.Millisecond) }},
-		{"+1 s", func() { proxy.SetDelay(500 * time.Millisecond) }},
-		{"black hole", func() { proxy.Blackhole(true) }},
+		{"+200 ms", func() { proxy.SetDelay(100 * time.Millisecond) }, heal},
+		{"+1 s", func() { proxy.SetDelay(500 * time.Millisecond) }, heal},
+		{"black hole", func() { proxy.Blackhole(true) }, func() { proxy.Blackhole(false) }},
+		{"SIGSTOP", srv.Pause, srv.Resume},
 	}
 	total := slowWarm + time.Duration(len(faults))*(slowFault+slowHeal)
 	load := startMixedLoad(svc.URL, coldMix(t, w), *rate, total)
@@ -62,8 +64,7 @@ func TestRedisSlow(t *testing.T) {
 		p.before, p.from = goroutines(t, svc.URL), time.Now()
 		f.on()
 		p.peak = peakGoroutines(t, svc.URL, slowFault)
-		proxy.SetDelay(0)
-		proxy.Blackhole(false)
+		f.off()
 		p.to = time.Now()
 		time.Sleep(slowHeal)
 		p.after = goroutines(t, svc.URL)
