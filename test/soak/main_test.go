@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,9 +41,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = bin
-	started := time.Now()
+	started, load := time.Now(), loadAverage()
 	code := m.Run()
 	cleanup()
+	summary.machine = fmt.Sprintf("load average %s at the start, %s at the end", load, loadAverage())
 	if err := summary.report(os.Stdout, *resultsFile, time.Since(started)); err != nil {
 		fmt.Fprintln(os.Stderr, "soak: write summary:", err)
 		code = 1
@@ -51,6 +53,17 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	os.Exit(code)
+}
+
+// loadAverage returns the machine's load average over the last minute: the figures
+// of a busy machine are not those of an idle one.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	one, _, _ := strings.Cut(string(b), " ")
+	return one
 }
 
 func envDuration(name string, def time.Duration) time.Duration {

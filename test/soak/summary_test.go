@@ -22,6 +22,8 @@ var summary collector
 type collector struct {
 	mu   sync.Mutex
 	rows []*row
+	// machine says how busy the machine was, for the table's heading.
+	machine string
 }
 
 // row is one line of the summary table.
@@ -121,9 +123,9 @@ func (c *collector) table(took time.Duration) string {
 		return cmp.Compare(rank(a.test), rank(b.test))
 	})
 	var b strings.Builder
-	fmt.Fprintf(&b, "make soak, %s, %s/%s, %d CPUs, took %s\n\n",
+	fmt.Fprintf(&b, "make soak, %s, %s/%s, %d CPUs, %s, took %s\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(),
-		took.Round(time.Second))
+		c.machine, took.Round(time.Second))
 	b.WriteString("| test | load | faults | figures | result |\n| --- | --- | --- | --- | --- |\n")
 	for _, r := range c.rows {
 		result := "pass"
