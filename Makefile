@@ -45,20 +45,32 @@ policy-test: ## Run the Rego tests with coverage (fails under 95 %)
 policy-check: ## Compile the policies strictly and check opa fmt
 	$(GO) run ./cmd/rolegate policy check policies
 
-# Fuzz targets as package:Target; make fuzz runs each for FUZZTIME.
-FUZZ_TARGETS := ./internal/gateway:FuzzCanonicalPath ./internal/route:FuzzMatch
+# Fuzz targets as package:Target; make fuzz runs each for FUZZTIME, make soak for
+# SOAK_FUZZTIME (test/soak reads this list).
+FUZZ_TARGETS := ./internal/gateway:FuzzCanonicalPath ./internal/route:FuzzMatch \
+	./internal/strictjson:FuzzDecode ./internal/authz:FuzzDecodeRequest ./internal/membership:FuzzLoad
 FUZZTIME     ?= 30s
 # Minimising each new input may take up to 60 s by default; keep the time for fuzzing.
 FUZZMINTIME  ?= 2s
 
 .PHONY: fuzz
-fuzz: ## Fuzz path canonicalisation and route matching, FUZZTIME each (default 30s)
+fuzz: ## Fuzz paths, routes, strict JSON, decision requests, data files: FUZZTIME each (30s)
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) \
 			-fuzzminimizetime $(FUZZMINTIME) $$pkg || exit 1; \
 	done
+
+# Settings of make soak (docs/reliability.md).
+SOAK_DURATION ?= 60s
+SOAK_RATE     ?= 300
+SOAK_FUZZTIME ?= 30s
+
+.PHONY: soak
+soak: tools ## Fault suite: load, Redis and bundle faults, fuzzing; a summary table (~6 min)
+	SOAK_DURATION=$(SOAK_DURATION) SOAK_RATE=$(SOAK_RATE) SOAK_FUZZTIME=$(SOAK_FUZZTIME) \
+		$(GO) test -tags soak -count=1 -timeout 30m -v ./test/soak
 
 .PHONY: matrix
 matrix: ## Regenerate docs/permissions.md from the policy

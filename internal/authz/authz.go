@@ -244,6 +244,10 @@ func (s *Service) facts(ctx context.Context, req *Request) (engine.Facts, uint64
 	if err != nil {
 		return f, 0, fmt.Errorf("membership revision: %w", err)
 	}
+	if fr, ok := s.store.(membership.FactsReader); ok {
+		f.Workspace, f.Memberships, err = fr.Facts(ctx, req.Resource.Workspace, req.Subject)
+		return f, rev, err
+	}
 	ws, err := s.store.Workspace(ctx, req.Resource.Workspace)
 	switch {
 	case err == nil:

@@ -98,3 +98,13 @@ type Reader interface {
 	// deadline, and returns ErrStale when they do not by then.
 	Sync(ctx context.Context, rev uint64) error
 }
+
+// FactsReader is a Reader that looks up the two facts of a decision together, so
+// that a decision on a slow store waits for one lookup, not two in a row. The
+// decision service uses it when the store has it.
+type FactsReader interface {
+	Reader
+	// Facts returns the workspace, nil when it does not exist, and the user's
+	// memberships, as Workspace and UserMemberships would.
+	Facts(ctx context.Context, workspace, user string) (*Workspace, []Membership, error)
+}

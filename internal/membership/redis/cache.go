@@ -20,8 +20,13 @@ const numShards = 64
 //   - an invalidation raises guard before it deletes its keys, and an insert checks
 //     guard under the shard's lock, so a fact read before the write never outlives
 //     the write's invalidation;
-//   - losing the subscription turns live off and bumps epoch before it empties the
-//     shards, and an insert checks both, so nothing read before the loss survives it.
+//   - losing the subscription turns live off and bumps epoch, and an insert checks
+//     both, so nothing read before the loss enters after it.
+//
+// Losing the subscription keeps what is cached: while Redis cannot be reached, those
+// facts still answer until they are maxAge old, as they would with the subscription.
+// A new subscription, or a revision read from Redis past applied, empties the cache,
+// since invalidations may have been missed meanwhile.
 //
 // applied is the revision whose invalidations have all been applied: every answer
 // from the cache reflects at least it.
@@ -92,9 +97,6 @@ func (c *nearCache) fresh(at uint32) bool { return c.stamp()-at <= c.maxAge }
 
 // user returns the user's memberships when the cache holds them fresh.
 func (c *nearCache) user(user string) ([]membership.Membership, bool) {
-	if !c.live.Load() {
-		return nil, false
-	}
 	sh, h := c.userShard(user)
 	sh.mu.RLock()
 	packed, ok := sh.users[h]
@@ -108,9 +110,6 @@ func (c *nearCache) user(user string) ([]membership.Membership, bool) {
 // workspace returns the workspace, or found false for one that does not exist, when
 // the cache holds the fact fresh.
 func (c *nearCache) workspace(id string) (w membership.Workspace, found, ok bool) {
-	if !c.live.Load() {
-		return w, false, false
-	}
 	sh := c.shard(id)
 	sh.mu.RLock()
 	e, ok := sh.workspaces[id]
@@ -214,16 +213,19 @@ func (c *nearCache) delete(workspaces, users []string) {
 	}
 }
 
-// clear empties every shard and bumps epoch. The caller holds mu.
-func (c *nearCache) clear() {
+// clear empties every shard and bumps epoch, and returns how many entries it
+// removed. The caller holds mu.
+func (c *nearCache) clear() (removed int) {
 	c.epoch.Add(1)
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()
+		removed += len(sh.users) + len(sh.workspaces)
 		clear(sh.users)
 		clear(sh.workspaces)
 		sh.mu.Unlock()
 	}
+	return removed
 }
 
 // setApplied records rev as applied and wakes Sync's waiters. The caller holds mu.
@@ -292,38 +294,39 @@ func (c *nearCache) apply(inv invalidation) (emptied bool) {
 	return emptied
 }
 
-// lose turns the cache off and empties it, as the subscription is gone and
-// invalidations may be missed.
+// lose stops admitting facts, as the subscription is gone and invalidations may be
+// missed. What is cached stays, to be served until maxAge old while Redis is out of
+// reach, and is emptied by the next establish or adopt.
 func (c *nearCache) lose() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.live.Store(false)
-	c.clear()
+	c.epoch.Add(1)
 }
 
-// establish turns the cache on at rev, read from Redis after the subscription was
-// confirmed: every later write's invalidation will arrive.
-func (c *nearCache) establish(rev uint64) {
+// establish empties the cache and turns it on at rev, read from Redis after the
+// subscription was confirmed: every later write's invalidation will arrive. It
+// reports whether it dropped entries, kept from before a lost subscription.
+func (c *nearCache) establish(rev uint64) (dropped bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.clear()
+	removed := c.clear()
 	c.guard.Store(rev)
 	c.setApplied(rev)
 	c.live.Store(true)
+	return removed > 0
 }
 
-// adopt takes rev, read from Redis, as the revision answers reflect from now on.
-// While live it empties the cache, since invalidations up to rev have not arrived.
+// adopt takes rev, read from Redis, as the revision answers reflect from now on. It
+// empties the cache, since invalidations up to rev have not arrived.
 func (c *nearCache) adopt(rev uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if rev <= c.applied.Load() {
 		return
 	}
-	if c.live.Load() {
-		c.guard.Store(max(c.guard.Load(), rev))
-		c.clear()
-	}
+	c.guard.Store(max(c.guard.Load(), rev))
+	c.clear()
 	c.setApplied(rev)
 }
 

@@ -161,3 +161,39 @@ func BenchmarkUnpackUser(b *testing.B) {
 		}
 	}
 }
+
+// TestCacheAfterLoss: losing the subscription keeps the entries, to answer while Redis
+// is out of reach; a new subscription or a newer revision read from Redis drops them.
+func TestCacheAfterLoss(t *testing.T) {
+	ms := []membership.Membership{{User: "u", Workspace: "w", Role: "r", Status: membership.StatusActive}}
+	tests := []struct {
+		name   string
+		steps  func(c *nearCache)
+		wantIn bool
+	}{
+		{"lost", func(c *nearCache) { c.lose() }, true},
+		{"lost, then the same revision read", func(c *nearCache) { c.lose(); c.adopt(5) }, true},
+		{"lost, then a newer revision read", func(c *nearCache) { c.lose(); c.adopt(6) }, false},
+		{"lost, then subscribed again", func(c *nearCache) { c.lose(); c.establish(5) }, false},
+		{"lost, then swept after max age", func(c *nearCache) {
+			c.lose()
+			time.Sleep(20 * time.Millisecond)
+			c.sweep()
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newNearCache(10*time.Millisecond, 100*numShards)
+			c.establish(5)
+			c.putUser(c.ticket(), 5, "u", ms)
+			tt.steps(c)
+			sh, h := c.userShard("u")
+			sh.mu.RLock()
+			_, in := sh.users[h]
+			sh.mu.RUnlock()
+			if in != tt.wantIn {
+				t.Fatalf("entry kept = %v, want %v", in, tt.wantIn)
+			}
+		})
+	}
+}

@@ -67,8 +67,10 @@ type Config struct {
 	ReadTimeout time.Duration `yaml:"read_timeout"`
 	// WriteTimeout bounds sending a command on a connection.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
-	// LookupTimeout bounds each read a decision makes (a fact not in the cache):
-	// past it the read fails with membership.ErrUnavailable.
+	// LookupTimeout bounds how long a decision waits for the facts it reads from Redis
+	// (those not in the cache): past it, membership.ErrUnavailable. The read itself
+	// may go on, up to DialTimeout plus ReadTimeout, so that a slow Redis still fills
+	// the cache and the connection pool for the lookups after it.
 	LookupTimeout time.Duration `yaml:"lookup_timeout"`
 
 	// CacheEnabled keeps a near cache of facts in process memory, kept fresh by
@@ -212,6 +214,12 @@ func (c Config) validateTarget(add func(field, format string, args ...any)) {
 // client returns the go-redis client the configuration describes: a single-server
 // client for URL, a Sentinel-backed failover client for MasterName, otherwise a
 // Cluster client. c has its defaults.
+// fetchTimeout bounds a read of facts from Redis, which the lookups waiting for it may
+// give up on sooner: time to open a connection and read its handshake and the reply.
+func (c Config) fetchTimeout() time.Duration {
+	return max(c.LookupTimeout, c.DialTimeout+c.ReadTimeout)
+}
+
 func (c Config) client() (goredis.UniversalClient, error) {
 	if c.URL != "" {
 		o, err := parseURL(c.URL)

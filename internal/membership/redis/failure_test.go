@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -84,7 +85,8 @@ func failureConfig(url string) redis.Config {
 }
 
 // TestRedisKilled kills Redis while decisions flow: a blocked member is never
-// allowed, lookups fail within the deadline, and decisions recover after a restart.
+// allowed, lookups of facts not cached fail within the deadline, decisions go on, and
+// they recover after a restart.
 func TestRedisKilled(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
 	s := open(t, failureConfig(srv.URL()))
@@ -100,7 +102,10 @@ func TestRedisKilled(t *testing.T) {
 	srv.Kill()
 	waitFor(t, "the store to notice", 10*time.Second, func() bool { return !s.Stats().Subscribed })
 	assertUnavailable(t, s, svc, "u-ann", "tw-a")
-	waitFor(t, "decisions denied as unavailable", 10*time.Second, func() bool { return f.unavailable.Load() > 0 })
+	during := f.decisions.Load()
+	waitFor(t, "decisions to go on with Redis down", 10*time.Second, func() bool {
+		return f.decisions.Load() > during+100
+	})
 
 	srv.Restart()
 	took := waitFor(t, "decisions to recover", 15*time.Second, func() bool {
@@ -112,6 +117,36 @@ func TestRedisKilled(t *testing.T) {
 		"recovered %v after the restart", f.decisions.Load(), f.unavailable.Load(), took)
 	if n := f.allowedBlocked.Load(); n != 0 {
 		t.Fatalf("the blocked member was allowed %d times", n)
+	}
+}
+
+// TestCachedFactsOutliveRedis kills Redis: facts cached before the kill are still
+// served, at the revision they were read at, until they are MaxStaleness old and then
+// denied as unavailable; facts not cached are unavailable at once.
+func TestCachedFactsOutliveRedis(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
+	cfg := failureConfig(srv.URL())
+	cfg.MaxStaleness = 1500 * time.Millisecond
+	s := open(t, cfg)
+	rev := seed(t, s)
+	svc := service(t, s)
+	cached := time.Now()
+	if d := view(svc, "u-dana", "dw-x"); !d.Allow {
+		t.Fatalf("decision before the kill = %+v, want allowed", d)
+	}
+
+	srv.Kill()
+	waitFor(t, "the store to notice", 10*time.Second, func() bool { return !s.Stats().Subscribed })
+	d := view(svc, "u-dana", "dw-x")
+	if age := time.Since(cached); age < cfg.MaxStaleness && (!d.Allow || d.MembershipRevision != rev) {
+		t.Fatalf("decision on facts cached %v ago, Redis down = %+v, want allowed at revision %d", age, d, rev)
+	}
+	assertUnavailable(t, s, svc, "u-ann", "tw-a")
+	waitFor(t, "the cached facts to go stale", 10*time.Second, func() bool {
+		return unavailableDenial(view(svc, "u-dana", "dw-x"))
+	})
+	if age := time.Since(cached); age < cfg.MaxStaleness {
+		t.Errorf("cached facts refused %v after they were read, before MaxStaleness %v", age, cfg.MaxStaleness)
 	}
 }
 
@@ -163,8 +198,8 @@ func TestRedisPaused(t *testing.T) {
 }
 
 // TestRedisBlackholed drops every packet between the store and Redis: lookups fail
-// within the deadline, the silent subscription is found out by its ping and the
-// cache dropped, and all recovers when packets flow again.
+// within the deadline, the silent subscription is found out by its ping, cached facts
+// still answer, and all recovers when packets flow again.
 func TestRedisBlackholed(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	proxy := redistest.StartProxy(t, srv.Addr)
@@ -183,12 +218,98 @@ func TestRedisBlackholed(t *testing.T) {
 		return !s.Stats().Subscribed
 	})
 	t.Logf("lost subscription noticed %v after the lookup failed", took)
-	if d := view(svc, "u-dana", "dw-x"); !unavailableDenial(d) {
-		t.Fatalf("decision after the cache was dropped = %+v, want a membership_unavailable denial", d)
+	if d := view(svc, "u-dana", "dw-x"); !d.Allow {
+		t.Fatalf("decision on cached facts with the subscription lost = %+v, want allowed", d)
 	}
 
 	proxy.Blackhole(false)
 	waitFor(t, "the store to recover", 15*time.Second, func() bool {
 		return s.Stats().Subscribed && view(svc, "u-dana", "dw-x").Allow
 	})
+}
+
+// TestSlowRedisCostsOneLookup slows every round trip to Redis to 200 ms: a decision
+// whose workspace and subject are both uncached takes one round trip, not two, as
+// its two reads go out together.
+func TestSlowRedisCostsOneLookup(t *testing.T) {
+	const roundTrip = 200 * time.Millisecond
+	srv := redistest.Start(t, redistest.Options{})
+	proxy := redistest.StartProxy(t, srv.Addr)
+	cfg := config(proxy.URL())
+	cfg.LookupTimeout = 2 * time.Second
+	s := open(t, cfg)
+	seed(t, s)
+	svc := service(t, s)
+	proxy.SetDelay(roundTrip / 2)
+	var wg sync.WaitGroup
+	for _, u := range []string{"u-ann", "u-bob", "u-rex", "u-none"} {
+		// Open the reads' connections beforehand: a new one costs round trips of its own.
+		wg.Go(func() { _, _ = s.UserMemberships(context.Background(), u) })
+	}
+	wg.Wait()
+
+	start := time.Now()
+	d := view(svc, "u-dana", "dw-x")
+	took := time.Since(start)
+	if !d.Allow || took > roundTrip*3/2 {
+		t.Fatalf("decision with both facts uncached took %v, round trips of %v: %+v, want allowed in one",
+			took, roundTrip, d)
+	}
+	t.Logf("decision on two uncached facts, %v round trips: %v", roundTrip, took)
+}
+
+// TestSlowRedisGainsConnections slows every round trip to Redis to 200 ms, under a
+// lookup deadline of 300 ms, which a new connection's handshake (several round
+// trips) exceeds. Lookups that had to open connections fail, but the connections and
+// the reads go on, so the lookups after them find connections ready.
+func TestSlowRedisGainsConnections(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	proxy := redistest.StartProxy(t, srv.Addr)
+	cfg := config(proxy.URL())
+	cfg.LookupTimeout = 300 * time.Millisecond
+	s := open(t, cfg)
+	seed(t, s)
+	proxy.SetDelay(100 * time.Millisecond)
+
+	lookups := func(round string) (failed int) {
+		var wg sync.WaitGroup
+		var n atomic.Int64
+		for i := range 6 {
+			wg.Go(func() {
+				user := fmt.Sprintf("u-%s%d", round, i)
+				if _, err := s.UserMemberships(context.Background(), user); err != nil {
+					n.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return int(n.Load())
+	}
+	t.Logf("%d of 6 concurrent lookups failed while they opened connections", lookups("first"))
+	time.Sleep(2 * time.Second) // the handshakes and reads finish
+	if failed := lookups("second"); failed > 0 {
+		t.Fatalf("%d of 6 concurrent lookups failed after as many had opened connections", failed)
+	}
+}
+
+// TestResubscribesWhenRedisAnswers keeps Redis down long enough for the subscription's
+// backoff to reach its longest, then restarts it: the first lookup Redis answers has
+// the store subscribe again at once, not at the end of the backoff.
+func TestResubscribesWhenRedisAnswers(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
+	s := open(t, failureConfig(srv.URL()))
+	seed(t, s)
+
+	srv.Kill()
+	time.Sleep(1600 * time.Millisecond) // 50 ms doubling: the next wait is 1.6 s
+	srv.Restart()
+	waitFor(t, "a lookup Redis answers", 5*time.Second, func() bool {
+		_, err := s.UserMemberships(context.Background(), "u-ann")
+		return err == nil
+	})
+	took := waitFor(t, "a new subscription", 5*time.Second, func() bool { return s.Stats().Subscribed })
+	t.Logf("subscribed again %v after the first lookup Redis answered", took)
+	if took > 500*time.Millisecond {
+		t.Errorf("subscribed again %v after Redis answered a lookup, want it at once", took)
+	}
 }

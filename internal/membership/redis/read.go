@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	goredis "github.com/redis/go-redis/v9"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/rolegate/rolegate/internal/membership"
 )
@@ -16,40 +17,101 @@ import (
 // Workspace implements membership.Reader: from the cache when it holds the fact
 // fresh, else from Redis, which concurrent callers share.
 func (s *Store) Workspace(ctx context.Context, id string) (membership.Workspace, error) {
-	w, found, ok := s.cache.workspace(id)
-	if ok {
-		s.stats.hits.Add(1)
-	} else {
-		s.stats.misses.Add(1)
-		f, err := load(ctx, s, "w:"+id, func(ctx context.Context) (workspaceFact, uint64, error) {
-			return s.fetchWorkspace(ctx, id)
-		})
-		if err != nil {
-			s.stats.errors.Add(1)
-			return membership.Workspace{}, fmt.Errorf("workspace %s: %w", id, err)
-		}
-		w, found = f.w, f.found
-	}
-	if !found {
-		return membership.Workspace{}, membership.ErrNotFound
-	}
-	return w, nil
+	return s.lookupWorkspace(ctx, id).result(ctx, s)
 }
 
 // UserMemberships implements membership.Reader, sorted by workspace: from the cache
-// when it holds the fact fresh, else from Redis, which concurrent callers share.
+// when it holds them fresh, else from Redis, which concurrent callers share.
 func (s *Store) UserMemberships(ctx context.Context, user string) ([]membership.Membership, error) {
-	if ms, ok := s.cache.user(user); ok {
+	return s.lookupUser(ctx, user).result(ctx, s)
+}
+
+// Facts implements membership.FactsReader: the workspace and the user's memberships,
+// each as Workspace and UserMemberships give it, with the reads of Redis they need
+// sent together, so that a decision waits for one lookup deadline at most.
+func (s *Store) Facts(ctx context.Context, workspace, user string,
+) (*membership.Workspace, []membership.Membership, error) {
+	wl, ul := s.lookupWorkspace(ctx, workspace), s.lookupUser(ctx, user)
+	if !wl.cached || !ul.cached {
+		var cancel context.CancelFunc
+		ctx, cancel = s.bounded(ctx)
+		defer cancel()
+	}
+	var ws *membership.Workspace
+	switch w, err := wl.result(ctx, s); {
+	case err == nil:
+		ws = &w
+	case !errors.Is(err, membership.ErrNotFound):
+		return nil, nil, err
+	}
+	ms, err := ul.result(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ws, ms, nil
+}
+
+// workspaceLookup is a workspace found in the cache, or a read of Redis under way.
+type workspaceLookup struct {
+	id     string
+	fact   workspaceFact
+	cached bool
+	read   pending[workspaceFact]
+}
+
+func (s *Store) lookupWorkspace(ctx context.Context, id string) workspaceLookup {
+	if w, found, ok := s.cache.workspace(id); ok {
 		s.stats.hits.Add(1)
-		return ms, nil
+		return workspaceLookup{id: id, fact: workspaceFact{w: w, found: found}, cached: true}
 	}
 	s.stats.misses.Add(1)
-	ms, err := load(ctx, s, "u:"+user, func(ctx context.Context) ([]membership.Membership, uint64, error) {
-		return s.fetchUser(ctx, user)
-	})
+	fetch := func(ctx context.Context) (workspaceFact, uint64, error) { return s.fetchWorkspace(ctx, id) }
+	return workspaceLookup{id: id, read: start(ctx, s, "w:"+id, fetch)}
+}
+
+// result waits for the read, if any, and returns the workspace or ErrNotFound.
+func (l workspaceLookup) result(ctx context.Context, s *Store) (membership.Workspace, error) {
+	f := l.fact
+	if !l.cached {
+		var err error
+		if f, err = l.read.wait(ctx, s); err != nil {
+			s.stats.errors.Add(1)
+			return membership.Workspace{}, fmt.Errorf("workspace %s: %w", l.id, err)
+		}
+	}
+	if !f.found {
+		return membership.Workspace{}, membership.ErrNotFound
+	}
+	return f.w, nil
+}
+
+// userLookup is a user's memberships found in the cache, or a read under way.
+type userLookup struct {
+	user   string
+	ms     []membership.Membership
+	cached bool
+	read   pending[[]membership.Membership]
+}
+
+func (s *Store) lookupUser(ctx context.Context, user string) userLookup {
+	if ms, ok := s.cache.user(user); ok {
+		s.stats.hits.Add(1)
+		return userLookup{user: user, ms: ms, cached: true}
+	}
+	s.stats.misses.Add(1)
+	fetch := func(ctx context.Context) ([]membership.Membership, uint64, error) { return s.fetchUser(ctx, user) }
+	return userLookup{user: user, read: start(ctx, s, "u:"+user, fetch)}
+}
+
+// result waits for the read, if any, and returns the memberships.
+func (l userLookup) result(ctx context.Context, s *Store) ([]membership.Membership, error) {
+	if l.cached {
+		return l.ms, nil
+	}
+	ms, err := l.read.wait(ctx, s)
 	if err != nil {
 		s.stats.errors.Add(1)
-		return nil, fmt.Errorf("memberships of %s: %w", user, err)
+		return nil, fmt.Errorf("memberships of %s: %w", l.user, err)
 	}
 	return ms, nil
 }
@@ -65,34 +127,48 @@ type fetched[T any] struct {
 	rev uint64
 }
 
-// load reads key through fetch, sharing the read with concurrent callers of the same
+// pending is a read of key through fetch, shared with concurrent callers of the same
 // key. The shared read runs on a context of its own, detached from every caller's
-// cancellation and bounded by the lookup deadline; each caller waits on its own ctx.
+// cancellation and bounded by fetchTimeout; each caller waits on its own ctx, at most
+// the lookup deadline. A read that outlives its callers still caches what it read.
 // A caller never takes a value older than the revision the store had reached when
 // it asked: one that joined an earlier read reads again.
-func load[T any](ctx context.Context, s *Store, key string, fetch func(context.Context) (T, uint64, error)) (T, error) {
+type pending[T any] struct {
+	floor uint64
+	ch    <-chan singleflight.Result
+	fetch func(context.Context) (T, uint64, error)
+}
+
+func start[T any](ctx context.Context, s *Store, key string, fetch func(context.Context) (T, uint64, error),
+) pending[T] {
 	floor := s.cache.applied.Load()
 	ch := s.group.DoChan(key, func() (any, error) {
-		fctx, cancel := s.bounded(context.WithoutCancel(ctx))
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.fetchTimeout())
 		defer cancel()
 		v, rev, err := fetch(fctx)
 		return fetched[T]{val: v, rev: rev}, err
 	})
+	return pending[T]{floor: floor, ch: ch, fetch: fetch}
+}
+
+// wait returns the read's value, or the error of the read or of ctx; it waits at
+// most the lookup deadline.
+func (p pending[T]) wait(ctx context.Context, s *Store) (T, error) {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	var zero T
 	select {
-	case r := <-ch:
+	case r := <-p.ch:
 		if r.Err != nil {
 			return zero, r.Err
 		}
-		if f := r.Val.(fetched[T]); f.rev >= floor {
+		if f := r.Val.(fetched[T]); f.rev >= p.floor {
 			return f.val, nil
 		}
 	case <-ctx.Done():
 		return zero, unavailable(ctx.Err())
 	}
-	fctx, cancel := s.bounded(ctx)
-	defer cancel()
-	v, _, err := fetch(fctx)
+	v, _, err := p.fetch(ctx)
 	return v, err
 }
 
@@ -114,6 +190,7 @@ func (s *Store) fetchWorkspace(ctx context.Context, id string) (workspaceFact, u
 		f.found = true
 	}
 	s.cache.putWorkspace(t, rev, id, f.w, f.found)
+	s.adoptUnsubscribed(rev)
 	return f, rev, nil
 }
 
@@ -133,7 +210,19 @@ func (s *Store) fetchUser(ctx context.Context, user string) ([]membership.Member
 	}
 	slices.SortFunc(ms, func(a, b membership.Membership) int { return cmp.Compare(a.Workspace, b.Workspace) })
 	s.cache.putUser(t, rev, user, ms)
+	s.adoptUnsubscribed(rev)
 	return ms, rev, nil
+}
+
+// adoptUnsubscribed takes the revision a fact was read at as the store's while no
+// invalidations arrive to keep it: Redis answers, so what the cache kept from before
+// the loss of the subscription is dropped once Redis has moved past it, and the
+// subscription is tried again at once.
+func (s *Store) adoptUnsubscribed(rev uint64) {
+	if !s.cache.live.Load() {
+		s.cache.adopt(rev)
+		s.redisAnswered()
+	}
 }
 
 // readAt runs the reads queue adds in one MULTI/EXEC with a read of the revision, so
@@ -163,11 +252,13 @@ func decodeMemberships(fields map[string]string) ([]membership.Membership, error
 	return ms, nil
 }
 
-// Revision implements membership.Reader. With the cache live it is the revision the
-// cache reflects, without a round trip; otherwise it is read from Redis.
+// Revision implements membership.Reader. With the cache on, it is the revision the
+// cache reflects, without a round trip: kept up by invalidations while subscribed,
+// and otherwise by the reads of facts, which adopt the revision they read at. Before
+// any is known, and with the cache off, it is read from Redis.
 func (s *Store) Revision(ctx context.Context) (uint64, error) {
-	if s.cache.live.Load() {
-		return s.cache.applied.Load(), nil
+	if rev := s.cache.applied.Load(); s.cfg.CacheEnabled && rev > 0 || s.cache.live.Load() {
+		return rev, nil
 	}
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()

@@ -35,6 +35,8 @@ type Store struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+	// answered wakes a subscription waiting to try again: Redis answered a read.
+	answered chan struct{}
 
 	psMu   sync.Mutex
 	pubsub *goredis.PubSub
@@ -93,7 +95,7 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	s := &Store{
 		cfg: cfg, log: log, client: client, keys: newKeys(cfg.Namespace),
 		cache:  newNearCache(cfg.MaxStaleness, cfg.MaxCacheEntries),
-		cancel: cancel, done: make(chan struct{}),
+		cancel: cancel, done: make(chan struct{}), answered: make(chan struct{}, 1),
 	}
 	if !cfg.CacheEnabled {
 		close(s.done)
@@ -123,6 +125,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("ping redis: %w", unavailable(err))
 	}
+	s.redisAnswered()
 	return nil
 }
 

@@ -20,7 +20,8 @@ const (
 
 // subscribe keeps a subscription to the invalidations until ctx ends, and sweeps
 // the cache of entries too old to use. Each time the subscription is lost the cache
-// is emptied and turned off until a new one is confirmed.
+// admits nothing until a new one is confirmed, which empties it; meanwhile what it
+// holds answers until max_staleness old.
 func (s *Store) subscribe(ctx context.Context) {
 	defer close(s.done)
 	go s.sweep(ctx)
@@ -31,15 +32,43 @@ func (s *Store) subscribe(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.stats.drops.Add(1)
-		s.log.Warn("membership subscription lost, cache dropped", "error", err)
+		s.log.Warn("membership subscription lost; cached facts serve until max_staleness", "error", err)
 		if established {
 			wait = minResubscribe
 		}
-		if !sleep(ctx, wait) {
+		if !s.pause(ctx, wait) {
 			return
 		}
 		wait = min(2*wait, maxResubscribe)
+	}
+}
+
+// pause waits d before the next attempt to subscribe, or only minResubscribe when
+// Redis answers a read meanwhile: it is back, and every moment unsubscribed is a
+// moment of readiness lost. It reports false when ctx ended.
+func (s *Store) pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	if !sleep(ctx, minResubscribe) {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	case <-s.answered:
+	}
+	return true
+}
+
+// redisAnswered tells a waiting subscription that Redis answers again.
+func (s *Store) redisAnswered() {
+	if s.cache.live.Load() {
+		return
+	}
+	select {
+	case s.answered <- struct{}{}:
+	default:
 	}
 }
 
@@ -103,8 +132,7 @@ func (s *Store) subscribed(ctx context.Context, m *goredis.Subscription, again b
 	}
 	if again {
 		s.cache.lose()
-		s.stats.drops.Add(1)
-		s.log.Warn("membership subscription renewed, cache dropped")
+		s.log.Warn("membership subscription renewed")
 	}
 	rctx, cancel := s.bounded(ctx)
 	defer cancel()
@@ -115,7 +143,9 @@ func (s *Store) subscribed(ctx context.Context, m *goredis.Subscription, again b
 	if before := s.cache.applied.Load(); rev < before {
 		s.log.Warn("membership revision went backwards: redis lost writes", "revision", rev, "was", before)
 	}
-	s.cache.establish(rev)
+	if s.cache.establish(rev) {
+		s.stats.drops.Add(1)
+	}
 	s.log.Info("membership subscription established", "revision", rev)
 	return nil
 }
