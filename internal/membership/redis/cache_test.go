@@ -124,6 +124,29 @@ func TestInvalidationReachesOtherStores(t *testing.T) {
 	}
 }
 
+// TestWriteRefillsWhatItChanged writes through a store: what the write changed is
+// read back into its cache, so the next lookup of it is a hit with the new fact.
+func TestWriteRefillsWhatItChanged(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	s := open(t, config(srv.URL()))
+	seed(t, s)
+	if st := statusOf(t, s, "u-dana", "dw-x"); st != membership.StatusActive {
+		t.Fatalf("status before the write = %q, want active", st)
+	}
+	before := s.Stats()
+	setStatus(t, s, "u-dana", "dw-x", membership.StatusBlocked)
+	waitFor(t, "the write's read back", 5*time.Second, func() bool {
+		return s.Stats().Fetches > before.Fetches // the user's memberships
+	})
+	after := s.Stats()
+	if st := statusOf(t, s, "u-dana", "dw-x"); st != membership.StatusBlocked {
+		t.Fatalf("status after the write = %q, want blocked", st)
+	}
+	if st := s.Stats(); st.Hits != after.Hits+1 || st.Misses != after.Misses {
+		t.Fatalf("the lookup after the write: stats %+v, then %+v; want one hit and no miss", after, st)
+	}
+}
+
 // TestSubscriptionLossDropsCache changes Redis behind the caches' back, then breaks
 // their subscriptions: each store must drop what it cached and read the change.
 func TestSubscriptionLossDropsCache(t *testing.T) {

@@ -59,8 +59,8 @@ type Stats struct {
 	Misses uint64 `json:"misses"`
 	// Errors are lookups that failed.
 	Errors uint64 `json:"errors"`
-	// Fetches are reads of Redis that misses made; concurrent misses of one key
-	// share one.
+	// Fetches are reads of Redis: those misses made (concurrent misses of one key
+	// share one), and those a small write makes to read back what it changed.
 	Fetches uint64 `json:"fetches"`
 	// Invalidations are invalidation messages applied.
 	Invalidations uint64 `json:"invalidations"`

@@ -115,10 +115,38 @@ func (s *Store) written(ctx context.Context, rev uint64, inv changes) {
 	} else {
 		s.cache.forget(rev, inv.Workspaces, inv.Users)
 	}
-	if s.cache.live.Load() {
-		ctx, cancel := context.WithTimeout(ctx, s.cfg.SyncWait)
-		defer cancel()
-		s.waitApplied(ctx, rev)
+	if !s.cache.live.Load() {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.SyncWait)
+	applied := s.waitApplied(wctx, rev)
+	cancel()
+	if applied && !inv.All {
+		s.refill(ctx, inv)
+	}
+}
+
+// refillLimit bounds the facts a write reads back into the cache: a small write is
+// usually followed by a decision about what it changed, a large one is not.
+const refillLimit = 8
+
+// refill starts reading back what a small write changed, in the background, so that
+// the next decision about it finds the facts cached or joins the read under way
+// instead of waiting for a read of its own. What is read is at least the write's
+// revision, and the cache admits it by the usual rules.
+func (s *Store) refill(ctx context.Context, inv changes) {
+	if len(inv.Workspaces)+len(inv.Users) > refillLimit {
+		return
+	}
+	for _, id := range inv.Workspaces {
+		start(ctx, s, "w:"+id, func(ctx context.Context) (workspaceFact, uint64, error) {
+			return s.fetchWorkspace(ctx, id)
+		})
+	}
+	for _, user := range inv.Users {
+		start(ctx, s, "u:"+user, func(ctx context.Context) ([]membership.Membership, uint64, error) {
+			return s.fetchUser(ctx, user)
+		})
 	}
 }
 
