@@ -13,15 +13,16 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // process is a server under test, or a helper such as redis-server, run on one core.
 type process struct {
 	name    string
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *servetest.Buffer
 	exited  chan struct{}
 	started time.Time
 }
@@ -32,7 +33,7 @@ type process struct {
 // the servers.
 func launch(name string, cpu int, argv []string, dir string) (*process, error) {
 	args := append([]string{"-c", strconv.Itoa(cpu)}, argv...)
-	p := &process{name: name, out: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{name: name, out: &servetest.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command("taskset", args...)
 	p.cmd.Dir = dir
 	p.cmd.Env = serverEnv()
@@ -190,22 +191,4 @@ func get(ctx context.Context, url string) ([]byte, error) {
 		return nil, fmt.Errorf("get %s: %s", url, resp.Status)
 	}
 	return body, nil
-}
-
-// syncBuffer is a buffer a process writes and the harness reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

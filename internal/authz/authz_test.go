@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rolegate/rolegate/internal/authz"
+	"github.com/rolegate/rolegate/internal/bundle/bundletest"
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership/memory"
 	"github.com/rolegate/rolegate/internal/membership/storetest"
@@ -13,23 +14,10 @@ import (
 	"github.com/rolegate/rolegate/test/domain"
 )
 
-func compiled(t testing.TB) *engine.Policy {
-	t.Helper()
-	b, err := policy.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := engine.Compile(context.Background(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // TestDomainMatrix checks every cell of the specification's matrix, for every role, in
 // every situation that matters.
 func TestDomainMatrix(t *testing.T) {
-	p := compiled(t)
+	p := bundletest.Compile(t, nil)
 	world := domain.World()
 	if err := world.Validate(p.Model().RoleTypes()); err != nil {
 		t.Fatal(err)
@@ -71,7 +59,7 @@ func TestDomainMatrix(t *testing.T) {
 func staleEngine(t *testing.T) *engine.Engine {
 	t.Helper()
 	e := engine.New(nil)
-	e.ActivateUntil(compiled(t), time.Now().Add(-time.Minute))
+	e.ActivateUntil(bundletest.Compile(t, nil), time.Now().Add(-time.Minute))
 	return e
 }
 
@@ -88,7 +76,7 @@ func TestDecideFailsClosed(t *testing.T) {
 	}{
 		{
 			name:     "store unreachable",
-			svc:      authz.NewService(engine.New(compiled(t)), storetest.Unreachable{}),
+			svc:      authz.NewService(engine.New(bundletest.Compile(t, nil)), storetest.Unreachable{}),
 			wantCode: authz.CodeMembershipUnavailable,
 		},
 		{
@@ -116,7 +104,7 @@ func TestDecideFailsClosed(t *testing.T) {
 }
 
 func TestDecideReportsRevisions(t *testing.T) {
-	p := compiled(t)
+	p := bundletest.Compile(t, nil)
 	svc := authz.NewService(engine.New(p), memory.New(domain.World()))
 	d := svc.Decide(context.Background(), &authz.Request{
 		Subject: "u-workspace_admin", Action: "workspace:view",
@@ -129,7 +117,7 @@ func TestDecideReportsRevisions(t *testing.T) {
 
 func TestDecideBeforeThePolicyIsStale(t *testing.T) {
 	e := engine.New(nil)
-	e.ActivateUntil(compiled(t), time.Now().Add(time.Hour))
+	e.ActivateUntil(bundletest.Compile(t, nil), time.Now().Add(time.Hour))
 	d := authz.NewService(e, memory.New(domain.World())).Decide(context.Background(), &authz.Request{
 		Subject: "u-workspace_admin", Action: "workspace:view",
 		Resource: authz.Resource{Workspace: domain.TenantHome},

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rolegate/rolegate/internal/authz"
+	"github.com/rolegate/rolegate/internal/bundle/bundletest"
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership/memory"
 	"github.com/rolegate/rolegate/internal/policy"
@@ -14,7 +15,7 @@ import (
 // BenchmarkDecide measures one decision in process, as the service makes it: fact
 // lookup in the embedded store, then the decision cache answers the repeated input.
 func BenchmarkDecide(b *testing.B) {
-	benchmarkDecide(b, compiled(b))
+	benchmarkDecide(b, bundletest.Compile(b, nil))
 }
 
 // BenchmarkDecideUncached measures the same decision with the decision cache off

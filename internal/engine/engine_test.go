@@ -12,32 +12,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	opabundle "github.com/open-policy-agent/opa/v1/bundle"
 
+	"github.com/rolegate/rolegate/internal/bundle/bundletest"
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/policy"
 	"github.com/rolegate/rolegate/policies"
 )
-
-// policyWith returns the embedded policy files with some replaced.
-func policyWith(t *testing.T, replace map[string]string) fs.FS {
-	t.Helper()
-	fsys := fstest.MapFS{}
-	err := fs.WalkDir(policies.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".rego") {
-			return err
-		}
-		data, err := fs.ReadFile(policies.FS, path)
-		fsys[path] = &fstest.MapFile{Data: data}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for path, src := range replace {
-		fsys[path] = &fstest.MapFile{Data: []byte(src)}
-	}
-	return fsys
-}
 
 func loadFS(t testing.TB, fsys fs.FS) *opabundle.Bundle {
 	t.Helper()
@@ -107,7 +87,7 @@ roles := {"r": {"title": "R", "workspace_type": "shop", "grants": {"c:d": "own"}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := compile(t, policyWith(t, tt.replace))
+			_, err := compile(t, bundletest.Files(t, tt.replace))
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
 			}

@@ -1,12 +1,10 @@
 package gateway_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/rolegate/rolegate/internal/gateway"
 	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/membership/memory"
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // maxCheckTime bounds a hostile check, generously for a loaded machine under -race.
@@ -128,7 +127,7 @@ func TestEnvoyGRPCNeverLogsCredentials(t *testing.T) {
 }
 
 // loggedFixture is newFixture's gateway with its log kept, at debug level.
-func loggedFixture(t *testing.T) (*fixture, *lockedBuffer) {
+func loggedFixture(t *testing.T) (*fixture, *servetest.Buffer) {
 	t.Helper()
 	p, err := shipped()
 	if err != nil {
@@ -146,29 +145,11 @@ func loggedFixture(t *testing.T) (*fixture, *lockedBuffer) {
 		},
 		Timeout: 5 * time.Second,
 	}
-	logs := &lockedBuffer{}
+	logs := &servetest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	gw, err := gateway.New(cfg, authz.NewService(engine.New(p), memory.New(data)), log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{gw: gw, keys: keys}, logs
-}
-
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

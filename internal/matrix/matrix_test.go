@@ -7,12 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"testing"
-	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/format"
 
+	"github.com/rolegate/rolegate/internal/bundle/bundletest"
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/matrix"
 	"github.com/rolegate/rolegate/internal/policy"
@@ -127,19 +127,7 @@ func TestAddingARoleIsOneChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fsys := fstest.MapFS{}
-	err = fs.WalkDir(policies.FS, "rolegate", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(policies.FS, path)
-		fsys[path] = &fstest.MapFile{Data: data}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys[modelPath] = &fstest.MapFile{Data: edited}
+	fsys := bundletest.Files(t, map[string]string{modelPath: string(edited)})
 
 	before := cells(compute(t, policies.FS))
 	after := cells(compute(t, fsys))
@@ -166,14 +154,7 @@ func TestAddingARoleIsOneChange(t *testing.T) {
 
 // TestProbeAgreesWithModel checks that what the policy does is what its model says.
 func TestProbeAgreesWithModel(t *testing.T) {
-	b, err := policy.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := engine.Compile(context.Background(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := bundletest.Compile(t, nil)
 	symbol := map[string]matrix.Scope{
 		engine.ScopeWorkspace: matrix.Any, engine.ScopeAssigned: matrix.Assigned,
 		engine.ScopeMerchants: matrix.Merchants, engine.ScopeOwn: matrix.Own,

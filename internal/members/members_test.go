@@ -7,12 +7,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rolegate/rolegate/internal/authz"
+	"github.com/rolegate/rolegate/internal/bundle/bundletest"
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/members"
 	"github.com/rolegate/rolegate/internal/membership"
@@ -442,23 +442,7 @@ func TestLastAdminHoldsWhateverThePolicy(t *testing.T) {
 	}
 	lax := strings.ReplaceAll(string(src), `"not_self", `, ``)
 	lax = strings.ReplaceAll(lax, `{"conditions": ["not_self"]}`, `{}`)
-	fsys := fstest.MapFS{}
-	_ = fs.WalkDir(policies.FS, "rolegate", func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			data, _ := fs.ReadFile(policies.FS, path)
-			fsys[path] = &fstest.MapFile{Data: data}
-		}
-		return err
-	})
-	fsys["rolegate/model/model.rego"] = &fstest.MapFile{Data: []byte(lax)}
-	b, err := policy.FromFS(fsys, "lax")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := engine.Compile(context.Background(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := bundletest.Compile(t, map[string]string{"rolegate/model/model.rego": lax})
 	store := memory.New(world())
 	m := members.New(store, authz.NewService(engine.New(p), store), nil)
 	ctx := context.Background()

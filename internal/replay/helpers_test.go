@@ -5,25 +5,23 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rolegate/rolegate/internal/authz"
 	"github.com/rolegate/rolegate/internal/bundle"
+	"github.com/rolegate/rolegate/internal/bundle/bundletest"
 	"github.com/rolegate/rolegate/internal/decisionlog"
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/membership/memory"
 	"github.com/rolegate/rolegate/internal/policy"
-	"github.com/rolegate/rolegate/policies"
 	"github.com/rolegate/rolegate/test/domain"
 )
 
@@ -57,18 +55,8 @@ func (s *stableIDs) Record(ctx context.Context, req *authz.Request, d *authz.Dec
 	s.log.Record(ctx, req, &c)
 }
 
-func builtIn(t testing.TB) *engine.Policy {
-	t.Helper()
-	b, err := policy.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := engine.Compile(context.Background(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+// builtIn compiles the policy rolegate ships.
+func builtIn(t testing.TB) *engine.Policy { return load(t, "") }
 
 // decide decides the requests through authz.Service with the built-in policy, the
 // domain's world and the clock, and returns the decision log.
@@ -116,18 +104,7 @@ type edit struct{ path, old, new string }
 // returns its path.
 func candidateBundle(t *testing.T, edits ...edit) string {
 	t.Helper()
-	fsys := fstest.MapFS{}
-	err := fs.WalkDir(policies.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(policies.FS, path)
-		fsys[path] = &fstest.MapFile{Data: data}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := bundletest.Files(t, nil)
 	for _, e := range edits {
 		src := string(fsys[e.path].Data)
 		if n := strings.Count(src, e.old); n != 1 {
@@ -146,8 +123,9 @@ func candidateBundle(t *testing.T, edits ...edit) string {
 	return path
 }
 
-// load compiles the policy at path, a directory or bundle file.
-func load(t *testing.T, path string) *engine.Policy {
+// load compiles the policy at path, a directory or bundle file; "" is the built-in
+// policy.
+func load(t testing.TB, path string) *engine.Policy {
 	t.Helper()
 	b, err := policy.Load(path)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/bundle/bundletest"
 	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/membership/memory"
 	"github.com/rolegate/rolegate/internal/membership/redis"
@@ -219,7 +220,7 @@ func TestMembershipAPIEscalation(t *testing.T) {
 	for name, store := range escalationStores(t, world) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixtureOn(t, compiled(t), store)
+			f := newFixtureOn(t, bundletest.Compile(t, nil), store)
 			before := export(t, store)
 			allowed, statuses := 0, map[int]int{}
 			tokens := map[string]string{}
@@ -323,7 +324,7 @@ func escalationCases(t testing.TB) []domain.Case {
 // the specification allows, so that the denials prove something.
 func TestDecisionEscalation(t *testing.T) {
 	world := escalationWorld()
-	f := newFixtureOn(t, compiled(t), memory.New(world))
+	f := newFixtureOn(t, bundletest.Compile(t, nil), memory.New(world))
 	cases := escalationCases(t)
 	attempts, allowed := 0, 0
 	for _, ep := range decisionEndpoints() {

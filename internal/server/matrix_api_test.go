@@ -1,24 +1,20 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/rolegate/rolegate/internal/authz"
+	"github.com/rolegate/rolegate/internal/bundle/bundletest"
 	"github.com/rolegate/rolegate/internal/config"
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/metrics"
-	"github.com/rolegate/rolegate/internal/policy"
 	"github.com/rolegate/rolegate/internal/server"
-	"github.com/rolegate/rolegate/policies"
 )
 
 // matrixAnswer is what GET /v1/matrix answers, as far as the tests read it.
@@ -75,38 +71,15 @@ func operatorUpdates(t *testing.T) *engine.Policy {
 		path = "rolegate/model/model.rego"
 		role = "\"title\": \"Operator\",\n\t\t\"workspace_type\": \"developer\",\n\t\t\"grants\": {\n"
 	)
-	fsys := fstest.MapFS{}
-	err := fs.WalkDir(policies.FS, "rolegate", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(policies.FS, p)
-		fsys[p] = &fstest.MapFile{Data: data}
-		return err
+	return bundletest.Compile(t, map[string]string{
+		path: bundletest.Edit(t, path, role, role+"\t\t\t\"miniprogram:update\": \"assigned\",\n"),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := string(fsys[path].Data)
-	if strings.Count(src, role) != 1 {
-		t.Fatalf("%s does not declare the operator once", path)
-	}
-	fsys[path].Data = []byte(strings.Replace(src, role, role+"\t\t\t\"miniprogram:update\": \"assigned\",\n", 1))
-	b, err := policy.FromFS(fsys, "edited")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := engine.Compile(context.Background(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // TestMatrixAPI: GET /v1/matrix is the active policy's matrix, computed once per
 // revision and computed again when another policy is activated.
 func TestMatrixAPI(t *testing.T) {
-	builtin := compiled(t)
+	builtin := bundletest.Compile(t, nil)
 	eng := engine.New(builtin)
 	h := engineServer(t, eng)
 
@@ -150,7 +123,7 @@ func TestMatrixAPIWithoutPolicy(t *testing.T) {
 // TestStatusCountsAndAge: /v1/status counts the decisions made since the start and
 // says how old the active policy is.
 func TestStatusCountsAndAge(t *testing.T) {
-	h := engineServer(t, engine.New(compiled(t)))
+	h := engineServer(t, engine.New(bundletest.Compile(t, nil)))
 	for _, body := range []string{allowReq, allowReq, denyReq} {
 		if rec := call(h, "POST", "/v1/decisions", jsonType, body); rec.Code != http.StatusOK {
 			t.Fatalf("decision: %d %s", rec.Code, rec.Body)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rolegate/rolegate/internal/authz"
+	"github.com/rolegate/rolegate/internal/bundle/bundletest"
 	"github.com/rolegate/rolegate/internal/config"
 	"github.com/rolegate/rolegate/internal/membership/memory"
 	"github.com/rolegate/rolegate/test/domain"
@@ -15,7 +16,7 @@ import (
 func domainServer(t *testing.T) http.Handler {
 	t.Helper()
 	store := memory.New(domain.World())
-	return newServer(t, world{policy: compiled(t), store: store, pinger: store, limits: config.Default().Limits})
+	return newServer(t, world{policy: bundletest.Compile(t, nil), store: store, pinger: store, limits: config.Default().Limits})
 }
 
 // TestDomainMatrixThroughAPI runs every cell of the specification's matrix through

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/pem"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"github.com/rolegate/rolegate/internal/membership/memory"
 	"github.com/rolegate/rolegate/internal/metrics"
 	"github.com/rolegate/rolegate/internal/server"
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 const (
@@ -41,7 +40,7 @@ type adminFixture struct {
 	keys  *authtest.Keys
 	store membership.Store
 	// logs is the service log; decisions the decision log.
-	logs, decisions *syncBuffer
+	logs, decisions *servetest.Buffer
 }
 
 func newAdminFixture(t *testing.T) *adminFixture {
@@ -53,7 +52,7 @@ func newAdminFixture(t *testing.T) *adminFixture {
 // newFixtureOn builds an adminFixture deciding with p over store.
 func newFixtureOn(t testing.TB, p *engine.Policy, store membership.Store) *adminFixture {
 	t.Helper()
-	f := &adminFixture{keys: authtest.NewKeys(t), store: store, logs: &syncBuffer{}, decisions: &syncBuffer{}}
+	f := &adminFixture{keys: authtest.NewKeys(t), store: store, logs: &servetest.Buffer{}, decisions: &servetest.Buffer{}}
 	tokenFile := filepath.Join(t.TempDir(), "service-token")
 	if err := os.WriteFile(tokenFile, []byte(serviceToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -81,24 +80,6 @@ func newFixtureOn(t testing.TB, p *engine.Policy, store membership.Store) *admin
 		Logger: logger, Metrics: m, Members: members.New(store, svc, nil), Auth: authn, Gateway: gw,
 	})
 	return f
-}
-
-// syncBuffer is a log destination that handlers may write to concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // bearer returns an Authorization value for a valid token of the user.

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"flag"
 	"io"
 	"log/slog"
@@ -16,12 +15,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rolegate/rolegate/internal/authz"
+	"github.com/rolegate/rolegate/internal/bundle/bundletest"
 	"github.com/rolegate/rolegate/internal/config"
 	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/membership"
 	"github.com/rolegate/rolegate/internal/membership/memory"
 	"github.com/rolegate/rolegate/internal/metrics"
-	"github.com/rolegate/rolegate/internal/policy"
 	"github.com/rolegate/rolegate/internal/server"
 )
 
@@ -35,22 +34,9 @@ type world struct {
 	limits config.Limits
 }
 
-func compiled(t testing.TB) *engine.Policy {
-	t.Helper()
-	b, err := policy.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := engine.Compile(context.Background(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func exampleWorld(t testing.TB) world {
 	t.Helper()
-	p := compiled(t)
+	p := bundletest.Compile(t, nil)
 	data, err := membership.LoadFile("../../examples/memberships.json", p.Model().RoleTypes())
 	if err != nil {
 		t.Fatal(err)

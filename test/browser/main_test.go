@@ -4,8 +4,6 @@ package browser
 
 import (
 	"flag"
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/rolegate/rolegate/test/servetest"
@@ -22,13 +20,5 @@ var binary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	bin, cleanup, err := servetest.Build(repoRoot)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
+	servetest.Main(m, repoRoot, &binary)
 }

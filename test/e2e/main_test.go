@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -20,15 +18,7 @@ var binary string
 const repoRoot = "../.."
 
 func TestMain(m *testing.M) {
-	bin, cleanup, err := servetest.Build(repoRoot)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
+	servetest.Main(m, repoRoot, &binary)
 }
 
 // result is what one run of the binary printed and how it exited.

@@ -5,8 +5,6 @@
 package gateway
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/rolegate/rolegate/test/servetest"
@@ -19,13 +17,5 @@ var binary string
 const repoRoot = "../.."
 
 func TestMain(m *testing.M) {
-	bin, cleanup, err := servetest.Build(repoRoot)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
+	servetest.Main(m, repoRoot, &binary)
 }

@@ -20,6 +20,8 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // module is the OPA module whose main package is the opa command.
@@ -136,7 +138,7 @@ type Server struct {
 	// URL is the server's base URL, such as http://127.0.0.1:40123.
 	URL    string
 	cmd    *exec.Cmd
-	output *syncBuffer
+	output *servetest.Buffer
 	exited chan struct{} // closed once the process has exited
 }
 
@@ -150,7 +152,7 @@ func Start(tb testing.TB, args ...string) *Server {
 		tb.Fatalf("opatest: %v", err)
 	}
 	argv := append([]string{"run", "--server", "--addr", addr, "--skip-version-check", "--log-level", "error"}, args...)
-	s := &Server{URL: "http://" + addr, output: &syncBuffer{}, exited: make(chan struct{})}
+	s := &Server{URL: "http://" + addr, output: &servetest.Buffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(Binary(tb), argv...)
 	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
 	if err := s.cmd.Start(); err != nil {
@@ -238,22 +240,4 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writes and the test's reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -36,6 +36,20 @@ func Build(root string) (bin string, cleanup func(), err error) {
 	return bin, func() { os.RemoveAll(dir) }, nil
 }
 
+// Main is a TestMain for packages that drive the binary: it builds rolegate at root
+// into *binary, runs the tests, removes the build and exits with their code.
+func Main(m *testing.M, root string, binary *string) {
+	bin, cleanup, err := Build(root)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*binary = bin
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
 // Options say how to run the service.
 type Options struct {
 	// Dir is the working directory, usually the repository's top folder.

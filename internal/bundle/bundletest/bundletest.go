@@ -4,6 +4,7 @@ package bundletest
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,6 +22,7 @@ import (
 	opabundle "github.com/open-policy-agent/opa/v1/bundle"
 
 	"github.com/rolegate/rolegate/internal/bundle"
+	"github.com/rolegate/rolegate/internal/engine"
 	"github.com/rolegate/rolegate/internal/policy"
 	"github.com/rolegate/rolegate/policies"
 )
@@ -111,6 +113,17 @@ func Policy(t testing.TB, edits map[string]string) *opabundle.Bundle {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Compile compiles the embedded policy with the edits applied (see Files); with no
+// edits it is the policy rolegate ships.
+func Compile(t testing.TB, edits map[string]string) *engine.Policy {
+	t.Helper()
+	p, err := engine.Compile(context.Background(), Policy(t, edits))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // Edit returns the embedded policy file at path with old replaced, failing
