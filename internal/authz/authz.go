@@ -244,19 +244,9 @@ func (s *Service) facts(ctx context.Context, req *Request) (engine.Facts, uint64
 	if err != nil {
 		return f, 0, fmt.Errorf("membership revision: %w", err)
 	}
-	if fr, ok := s.store.(membership.FactsReader); ok {
-		f.Workspace, f.Memberships, err = fr.Facts(ctx, req.Resource.Workspace, req.Subject)
-		return f, rev, err
-	}
-	ws, err := s.store.Workspace(ctx, req.Resource.Workspace)
-	switch {
-	case err == nil:
-		f.Workspace = &ws
-	case !errors.Is(err, membership.ErrNotFound):
-		return f, 0, fmt.Errorf("workspace %s: %w", req.Resource.Workspace, err)
-	}
-	if f.Memberships, err = s.store.UserMemberships(ctx, req.Subject); err != nil {
-		return f, 0, fmt.Errorf("memberships of %s: %w", req.Subject, err)
+	f.Workspace, f.Memberships, err = membership.ReadFacts(ctx, s.store, req.Resource.Workspace, req.Subject)
+	if err != nil {
+		return f, 0, err
 	}
 	return f, rev, nil
 }

@@ -5,6 +5,7 @@ package membership
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -100,11 +101,31 @@ type Reader interface {
 }
 
 // FactsReader is a Reader that looks up the two facts of a decision together, so
-// that a decision on a slow store waits for one lookup, not two in a row. The
-// decision service uses it when the store has it.
+// that a decision on a slow store waits for one lookup, not two in a row.
 type FactsReader interface {
 	Reader
 	// Facts returns the workspace, nil when it does not exist, and the user's
 	// memberships, as Workspace and UserMemberships would.
 	Facts(ctx context.Context, workspace, user string) (*Workspace, []Membership, error)
+}
+
+// ReadFacts returns the two facts of a decision from r: the workspace, nil when it
+// does not exist, and the user's memberships. It reads them together when r is a
+// FactsReader, one after the other otherwise.
+func ReadFacts(ctx context.Context, r Reader, workspace, user string) (*Workspace, []Membership, error) {
+	if fr, ok := r.(FactsReader); ok {
+		return fr.Facts(ctx, workspace, user)
+	}
+	var ws *Workspace
+	switch w, err := r.Workspace(ctx, workspace); {
+	case err == nil:
+		ws = &w
+	case !errors.Is(err, ErrNotFound):
+		return nil, nil, fmt.Errorf("workspace %s: %w", workspace, err)
+	}
+	ms, err := r.UserMemberships(ctx, user)
+	if err != nil {
+		return nil, nil, fmt.Errorf("memberships of %s: %w", user, err)
+	}
+	return ws, ms, nil
 }

@@ -38,8 +38,9 @@ func appendDecision(b []byte, r *decisionResponse) ([]byte, error) {
 	var err error
 	quote := func(s string) {
 		var e error
-		b, e = jsontext.AppendQuote(b, s)
-		err = firstErr(err, e)
+		if b, e = jsontext.AppendQuote(b, s); err == nil {
+			err = e
+		}
 	}
 	b = append(b, `{"decision_id":`...)
 	quote(r.DecisionID)
@@ -61,12 +62,4 @@ func appendDecision(b []byte, r *decisionResponse) ([]byte, error) {
 	b = append(b, `,"membership":`...)
 	quote(r.Revision.Membership)
 	return append(b, "}}"...), err
-}
-
-// firstErr returns the first of two errors that is not nil.
-func firstErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }

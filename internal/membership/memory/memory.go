@@ -68,9 +68,9 @@ func (s *Store) load(d *membership.Data) {
 }
 
 // merge returns a new list of old's memberships and added's, sorted by workspace: one
-// of added replaces old's in its workspace, and a later one of added an earlier. It
-// sorts each user's list once, where putting one membership at a time would copy it
-// for every membership.
+// of added replaces old's in its workspace, and a later one of added an earlier. A
+// data file's memberships are merged per user at once, so each user's list is built
+// once rather than copied for every membership.
 func merge(old, added []membership.Membership) []membership.Membership {
 	list := make([]membership.Membership, 0, len(old)+len(added))
 	list = append(append(list, old...), added...)
@@ -90,16 +90,7 @@ func merge(old, added []membership.Membership) []membership.Membership {
 // put stores m. The caller holds mu.
 func (s *Store) put(m membership.Membership) {
 	m = s.putMember(m)
-	old := s.byUser[m.User]
-	list := make([]membership.Membership, 0, len(old)+1)
-	list = append(list, old...)
-	i, found := slices.BinarySearchFunc(list, m.Workspace, byWorkspace)
-	if found {
-		list[i] = m
-	} else {
-		list = slices.Insert(list, i, m)
-	}
-	s.byUser[m.User] = list
+	s.byUser[m.User] = merge(s.byUser[m.User], []membership.Membership{m})
 }
 
 // putMember stores m, with a copy of its mini programs, among its workspace's
@@ -126,10 +117,6 @@ func (s *Store) remove(workspace, user string) {
 		return
 	}
 	s.byUser[user] = list
-}
-
-func byWorkspace(m membership.Membership, workspace string) int {
-	return strings.Compare(m.Workspace, workspace)
 }
 
 // Workspace implements membership.Reader.

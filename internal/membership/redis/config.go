@@ -211,15 +211,15 @@ func (c Config) validateTarget(add func(field, format string, args ...any)) {
 	}
 }
 
-// client returns the go-redis client the configuration describes: a single-server
-// client for URL, a Sentinel-backed failover client for MasterName, otherwise a
-// Cluster client. c has its defaults.
 // fetchTimeout bounds a read of facts from Redis, which the lookups waiting for it may
 // give up on sooner: time to open a connection and read its handshake and the reply.
 func (c Config) fetchTimeout() time.Duration {
 	return max(c.LookupTimeout, c.DialTimeout+c.ReadTimeout)
 }
 
+// client returns the go-redis client the configuration describes: a single-server
+// client for URL, a Sentinel-backed failover client for MasterName, otherwise a
+// Cluster client. c has its defaults.
 func (c Config) client() (goredis.UniversalClient, error) {
 	if c.URL != "" {
 		o, err := parseURL(c.URL)

@@ -17,7 +17,14 @@ import (
 // Workspace implements membership.Reader: from the cache when it holds the fact
 // fresh, else from Redis, which concurrent callers share.
 func (s *Store) Workspace(ctx context.Context, id string) (membership.Workspace, error) {
-	return s.lookupWorkspace(ctx, id).result(ctx, s)
+	f, err := s.lookupWorkspace(ctx, id).result(ctx, s)
+	if err != nil {
+		return membership.Workspace{}, err
+	}
+	if !f.found {
+		return membership.Workspace{}, membership.ErrNotFound
+	}
+	return f.w, nil
 }
 
 // UserMemberships implements membership.Reader, sorted by workspace: from the cache
@@ -37,83 +44,79 @@ func (s *Store) Facts(ctx context.Context, workspace, user string,
 		ctx, cancel = s.bounded(ctx)
 		defer cancel()
 	}
-	var ws *membership.Workspace
-	switch w, err := wl.result(ctx, s); {
-	case err == nil:
-		ws = &w
-	case !errors.Is(err, membership.ErrNotFound):
+	f, err := wl.result(ctx, s)
+	if err != nil {
 		return nil, nil, err
 	}
 	ms, err := ul.result(ctx, s)
 	if err != nil {
 		return nil, nil, err
 	}
-	return ws, ms, nil
-}
-
-// workspaceLookup is a workspace found in the cache, or a read of Redis under way.
-type workspaceLookup struct {
-	id     string
-	fact   workspaceFact
-	cached bool
-	read   pending[workspaceFact]
-}
-
-func (s *Store) lookupWorkspace(ctx context.Context, id string) workspaceLookup {
-	if w, found, ok := s.cache.workspace(id); ok {
-		s.stats.hits.Add(1)
-		return workspaceLookup{id: id, fact: workspaceFact{w: w, found: found}, cached: true}
-	}
-	s.stats.misses.Add(1)
-	fetch := func(ctx context.Context) (workspaceFact, uint64, error) { return s.fetchWorkspace(ctx, id) }
-	return workspaceLookup{id: id, read: start(ctx, s, "w:"+id, fetch)}
-}
-
-// result waits for the read, if any, and returns the workspace or ErrNotFound.
-func (l workspaceLookup) result(ctx context.Context, s *Store) (membership.Workspace, error) {
-	f := l.fact
-	if !l.cached {
-		var err error
-		if f, err = l.read.wait(ctx, s); err != nil {
-			s.stats.errors.Add(1)
-			return membership.Workspace{}, fmt.Errorf("workspace %s: %w", l.id, err)
-		}
-	}
 	if !f.found {
-		return membership.Workspace{}, membership.ErrNotFound
+		return nil, ms, nil
 	}
-	return f.w, nil
+	return &f.w, ms, nil
 }
 
-// userLookup is a user's memberships found in the cache, or a read under way.
-type userLookup struct {
-	user   string
-	ms     []membership.Membership
-	cached bool
-	read   pending[[]membership.Membership]
+// lookup is a fact found in the cache, or a read of Redis under way for it; what and
+// key name the fact in errors.
+type lookup[T any] struct {
+	what, key string
+	val       T
+	cached    bool
+	read      pending[T]
 }
 
-func (s *Store) lookupUser(ctx context.Context, user string) userLookup {
-	if ms, ok := s.cache.user(user); ok {
-		s.stats.hits.Add(1)
-		return userLookup{user: user, ms: ms, cached: true}
-	}
-	s.stats.misses.Add(1)
-	fetch := func(ctx context.Context) ([]membership.Membership, uint64, error) { return s.fetchUser(ctx, user) }
-	return userLookup{user: user, read: start(ctx, s, "u:"+user, fetch)}
-}
-
-// result waits for the read, if any, and returns the memberships.
-func (l userLookup) result(ctx context.Context, s *Store) ([]membership.Membership, error) {
+// result waits for the read, if any, and returns the fact.
+func (l lookup[T]) result(ctx context.Context, s *Store) (T, error) {
 	if l.cached {
-		return l.ms, nil
+		return l.val, nil
 	}
-	ms, err := l.read.wait(ctx, s)
+	v, err := l.read.wait(ctx, s)
 	if err != nil {
 		s.stats.errors.Add(1)
-		return nil, fmt.Errorf("memberships of %s: %w", l.user, err)
+		return v, fmt.Errorf("%s %s: %w", l.what, l.key, err)
 	}
-	return ms, nil
+	return v, nil
+}
+
+func (s *Store) lookupWorkspace(ctx context.Context, id string) lookup[workspaceFact] {
+	l := lookup[workspaceFact]{what: "workspace", key: id}
+	if w, found, ok := s.cache.workspace(id); ok {
+		s.stats.hits.Add(1)
+		l.val, l.cached = workspaceFact{w: w, found: found}, true
+		return l
+	}
+	s.stats.misses.Add(1)
+	l.read = s.startWorkspace(ctx, id)
+	return l
+}
+
+func (s *Store) lookupUser(ctx context.Context, user string) lookup[[]membership.Membership] {
+	l := lookup[[]membership.Membership]{what: "memberships of", key: user}
+	if ms, ok := s.cache.user(user); ok {
+		s.stats.hits.Add(1)
+		l.val, l.cached = ms, true
+		return l
+	}
+	s.stats.misses.Add(1)
+	l.read = s.startUser(ctx, user)
+	return l
+}
+
+// startWorkspace starts reading the workspace from Redis, or joins the read under way.
+func (s *Store) startWorkspace(ctx context.Context, id string) pending[workspaceFact] {
+	return start(ctx, s, "w:"+id, func(ctx context.Context) (workspaceFact, uint64, error) {
+		return s.fetchWorkspace(ctx, id)
+	})
+}
+
+// startUser starts reading the user's memberships from Redis, or joins the read
+// under way.
+func (s *Store) startUser(ctx context.Context, user string) pending[[]membership.Membership] {
+	return start(ctx, s, "u:"+user, func(ctx context.Context) ([]membership.Membership, uint64, error) {
+		return s.fetchUser(ctx, user)
+	})
 }
 
 type workspaceFact struct {

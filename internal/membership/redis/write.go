@@ -139,14 +139,10 @@ func (s *Store) refill(ctx context.Context, inv changes) {
 		return
 	}
 	for _, id := range inv.Workspaces {
-		start(ctx, s, "w:"+id, func(ctx context.Context) (workspaceFact, uint64, error) {
-			return s.fetchWorkspace(ctx, id)
-		})
+		s.startWorkspace(ctx, id)
 	}
 	for _, user := range inv.Users {
-		start(ctx, s, "u:"+user, func(ctx context.Context) ([]membership.Membership, uint64, error) {
-			return s.fetchUser(ctx, user)
-		})
+		s.startUser(ctx, user)
 	}
 }
 
