@@ -16,14 +16,20 @@ func TestDecodeRequest(t *testing.T) {
 		body    string
 		wantErr string // empty: valid
 	}{
-		{"valid", `{"subject":"u","action":"a:b","resource":{"workspace":"w","id":"mp","attributes":{"approved":true,"published_miniprograms":0,"state":"in_review"}}}`, ""},
+		{
+			"valid", `{"subject":"u","action":"a:b","resource":{"workspace":"w","id":"mp",` +
+				`"attributes":{"approved":true,"published_miniprograms":0,"state":"in_review"}}}`, "",
+		},
 		{"missing subject", `{"action":"a:b","resource":{"workspace":"w"}}`, "subject is required"},
 		{"missing action", `{"subject":"u","resource":{"workspace":"w"}}`, "action is required"},
 		{"missing workspace", `{"subject":"u","action":"a:b","resource":{}}`, "resource.workspace is required"},
 		{"unknown field", `{"subject":"u","action":"a:b","resource":{"workspace":"w"},"facts":{}}`, `unknown field "/facts"`},
 		{"duplicate key", `{"subject":"u","subject":"v","action":"a:b","resource":{"workspace":"w"}}`, "duplicate"},
 		{"wrong type", `{"subject":1,"action":"a:b","resource":{"workspace":"w"}}`, "/subject"},
-		{"nested attribute", `{"subject":"u","action":"a:b","resource":{"workspace":"w","attributes":{"x":{"y":1}}}}`, "string, number or boolean"},
+		{
+			"nested attribute", `{"subject":"u","action":"a:b","resource":{"workspace":"w","attributes":{"x":{"y":1}}}}`,
+			"string, number or boolean",
+		},
 		{"trailing garbage", `{"subject":"u","action":"a:b","resource":{"workspace":"w"}} x`, "invalid"},
 		{"invalid utf-8", "{\"subject\":\"u\xff\",\"action\":\"a:b\",\"resource\":{\"workspace\":\"w\"}}", "UTF-8"},
 		{

@@ -320,7 +320,8 @@ func TestInvariantsAndRefusals(t *testing.T) {
 func TestLastActiveAdminIsKept(t *testing.T) {
 	f := newFixture(t, memory.New(world()))
 	ctx := context.Background()
-	if _, err := f.m.Invite(ctx, "u-dana", "dw-shop", members.Invitation{User: "u-two", Role: "developer_admin"}); err != nil {
+	invitation := members.Invitation{User: "u-two", Role: "developer_admin"}
+	if _, err := f.m.Invite(ctx, "u-dana", "dw-shop", invitation); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.m.Accept(ctx, "u-two", "dw-shop"); err != nil {

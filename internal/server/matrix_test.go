@@ -16,7 +16,9 @@ import (
 func domainServer(t *testing.T) http.Handler {
 	t.Helper()
 	store := memory.New(domain.World())
-	return newServer(t, world{policy: bundletest.Compile(t, nil), store: store, pinger: store, limits: config.Default().Limits})
+	return newServer(t, world{
+		policy: bundletest.Compile(t, nil), store: store, pinger: store, limits: config.Default().Limits,
+	})
 }
 
 // TestDomainMatrixThroughAPI runs every cell of the specification's matrix through

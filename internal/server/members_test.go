@@ -110,14 +110,23 @@ func TestMembershipAPI(t *testing.T) {
 		wantStatus                                int
 	}{
 		{"list", "GET", "/v1/workspaces/dw-shop/members", "", dana, 200},
-		{"invite", "POST", "/v1/workspaces/dw-shop/invitations", `{"user":"u-new","role":"operator","miniprograms":["mp-1"]}`, dana, 201},
+		{
+			"invite", "POST", "/v1/workspaces/dw-shop/invitations",
+			`{"user":"u-new","role":"operator","miniprograms":["mp-1"]}`, dana, 201,
+		},
 		{"invite again", "POST", "/v1/workspaces/dw-shop/invitations", `{"user":"u-new","role":"operator"}`, dana, 409},
 		{"resend", "POST", "/v1/workspaces/dw-shop/invitations/u-new/resend", "", dana, 200},
 		{"accept for someone else", "POST", "/v1/workspaces/dw-shop/invitations/u-new/accept", "", dev, 403},
 		{"accept", "POST", "/v1/workspaces/dw-shop/invitations/u-new/accept", "", newUser, 200},
 		{"withdraw an accepted one", "DELETE", "/v1/workspaces/dw-shop/invitations/u-new", "", dana, 409},
-		{"assign a role", "PUT", "/v1/workspaces/dw-shop/members/u-new/role", `{"role":"developer","miniprograms":["mp-2"]}`, dana, 200},
-		{"assign a tenant role", "PUT", "/v1/workspaces/dw-shop/members/u-new/role", `{"role":"workspace_admin"}`, dana, 403},
+		{
+			"assign a role", "PUT", "/v1/workspaces/dw-shop/members/u-new/role",
+			`{"role":"developer","miniprograms":["mp-2"]}`, dana, 200,
+		},
+		{
+			"assign a tenant role", "PUT", "/v1/workspaces/dw-shop/members/u-new/role",
+			`{"role":"workspace_admin"}`, dana, 403,
+		},
 		{"block", "POST", "/v1/workspaces/dw-shop/members/u-new/block", "", dana, 200},
 		{"block again", "POST", "/v1/workspaces/dw-shop/members/u-new/block", "", dana, 409},
 		{"unblock", "POST", "/v1/workspaces/dw-shop/members/u-new/unblock", "", dana, 200},
@@ -125,19 +134,30 @@ func TestMembershipAPI(t *testing.T) {
 		{"block oneself", "POST", "/v1/workspaces/dw-shop/members/u-dana/block", "", dana, 403},
 		{"remove", "DELETE", "/v1/workspaces/dw-shop/members/u-new", "", dana, 200},
 		{"remove again", "DELETE", "/v1/workspaces/dw-shop/members/u-new", "", dana, 404},
-		{"invite and withdraw", "POST", "/v1/workspaces/dw-shop/invitations", `{"user":"u-w","role":"operator"}`, dana, 201},
+		{
+			"invite and withdraw", "POST", "/v1/workspaces/dw-shop/invitations",
+			`{"user":"u-w","role":"operator"}`, dana, 201,
+		},
 		{"withdraw", "DELETE", "/v1/workspaces/dw-shop/invitations/u-w", "", dana, 200},
 		{"unknown workspace", "GET", "/v1/workspaces/dw-none/members", "", dana, 403},
-		{"bad body", "POST", "/v1/workspaces/dw-shop/invitations", `{"user":"u-x","role":"operator","admin":true}`, dana, 400},
+		{
+			"bad body", "POST", "/v1/workspaces/dw-shop/invitations",
+			`{"user":"u-x","role":"operator","admin":true}`, dana, 400,
+		},
 		{"missing user", "POST", "/v1/workspaces/dw-shop/invitations", `{"role":"operator"}`, dana, 400},
-		{"a user creates a workspace", "POST", "/v1/workspaces", `{"id":"tw-x","type":"tenant","admins":[{"user":"u-x"}]}`, dana, 403},
+		{
+			"a user creates a workspace", "POST", "/v1/workspaces",
+			`{"id":"tw-x","type":"tenant","admins":[{"user":"u-x"}]}`, dana, 403,
+		},
 		{
 			"the back end creates a workspace", "POST", "/v1/workspaces",
-			`{"id":"dw-new","type":"developer","tenant":"tw-alpha","admins":[{"user":"u-owner"}]}`, "Bearer " + serviceToken, 201,
+			`{"id":"dw-new","type":"developer","tenant":"tw-alpha","admins":[{"user":"u-owner"}]}`,
+			"Bearer " + serviceToken, 201,
 		},
 		{
 			"the back end creates it again", "POST", "/v1/workspaces",
-			`{"id":"dw-new","type":"developer","tenant":"tw-alpha","admins":[{"user":"u-owner"}]}`, "Bearer " + serviceToken, 409,
+			`{"id":"dw-new","type":"developer","tenant":"tw-alpha","admins":[{"user":"u-owner"}]}`,
+			"Bearer " + serviceToken, 409,
 		},
 		{"the back end manages members", "GET", "/v1/workspaces/dw-shop/members", "", "Bearer " + serviceToken, 403},
 		{
@@ -149,14 +169,20 @@ func TestMembershipAPI(t *testing.T) {
 			"a workspace id that is no path segment", "POST", "/v1/workspaces",
 			`{"id":"tw/x y","type":"tenant","admins":[{"user":"u-z"}]}`, "Bearer " + serviceToken, 400,
 		},
-		{"invite for the refusals", "POST", "/v1/workspaces/dw-shop/invitations", `{"user":"u-r","role":"operator"}`, dana, 201},
+		{
+			"invite for the refusals", "POST", "/v1/workspaces/dw-shop/invitations",
+			`{"user":"u-r","role":"operator"}`, dana, 201,
+		},
 		{"a developer resends", "POST", "/v1/workspaces/dw-shop/invitations/u-r/resend", "", dev, 403},
 		{"a developer withdraws", "DELETE", "/v1/workspaces/dw-shop/invitations/u-r", "", dev, 403},
 		{"a developer assigns", "PUT", "/v1/workspaces/dw-shop/members/u-oscar/role", `{"role":"developer"}`, dev, 403},
 		{"a developer unblocks", "POST", "/v1/workspaces/dw-shop/members/u-oscar/unblock", "", dev, 403},
 		{"a developer removes", "DELETE", "/v1/workspaces/dw-shop/members/u-oscar", "", dev, 403},
 		{"assign no role", "PUT", "/v1/workspaces/dw-shop/members/u-oscar/role", `{}`, dana, 400},
-		{"assign a role of the wrong type", "PUT", "/v1/workspaces/dw-shop/members/u-oscar/role", `{"role":7}`, dana, 400},
+		{
+			"assign a role of the wrong type", "PUT", "/v1/workspaces/dw-shop/members/u-oscar/role",
+			`{"role":7}`, dana, 400,
+		},
 		{"assign oneself", "PUT", "/v1/workspaces/dw-shop/members/u-dana/role", `{"role":"developer"}`, dana, 403},
 		{"remove oneself", "DELETE", "/v1/workspaces/dw-shop/members/u-dana", "", dana, 403},
 		{"resend without a token", "POST", "/v1/workspaces/dw-shop/invitations/u-r/resend", "", "", 401},
@@ -187,7 +213,8 @@ func TestMembershipWriteIsSeenByTheNextDecision(t *testing.T) {
 	req := `{"subject":"u-dev","action":"miniprogram:view","resource":{"workspace":"dw-shop","id":"mp-1"},` +
 		`"consistency":{"at_least":"` + rev + `"}}`
 	rec := call(f.srv.Handler(), "POST", "/v1/decisions", jsonType, req)
-	if !strings.Contains(rec.Body.String(), `"allow":false`) || !strings.Contains(rec.Body.String(), `"membership":"`+rev+`"`) {
+	if got := rec.Body.String(); !strings.Contains(got, `"allow":false`) ||
+		!strings.Contains(got, `"membership":"`+rev+`"`) {
 		t.Fatalf("decision after the block: %s", rec.Body)
 	}
 	future := strings.Replace(req, `"at_least":"`+rev+`"`, `"at_least":"999999"`, 1)
