@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rolegate/rolegate/internal/authz"
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // Counters rolegate exports that the heap measurement reads.
@@ -33,7 +34,7 @@ func (r *heapResult) Growth() float64 { return r.After - r.Before }
 // measureHeap starts rolegate over Redis with its profiles served (debug_addr), reads
 // the live heap, warms the near cache with every user, and reads it again.
 func (h *harness) measureHeap(ctx context.Context) error {
-	debugAddr, err := freeAddr()
+	debugAddr, err := servetest.FreeAddr()
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // closedSample is one closed-loop round of one configuration.
@@ -40,7 +42,7 @@ const coldStartTimeout = 5 * time.Minute
 // start runs the configuration on the server core and waits for its first decision;
 // it returns the time from exec to that decision, the cold start.
 func (h *harness) start(s *server) (*running, time.Duration, error) {
-	addr, err := freeAddr()
+	addr, err := servetest.FreeAddr()
 	if err != nil {
 		return nil, 0, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/rolegate/rolegate/internal/membership/memory"
 	"github.com/rolegate/rolegate/internal/policy"
 	"github.com/rolegate/rolegate/test/opatest"
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // binaries are the programs the harness runs.
@@ -133,7 +134,7 @@ func writeBodies(path string, m *mix, wrapInput bool) error {
 // startRedis starts a throwaway redis-server on a free port, pinned to cpu, persisting
 // nothing, and waits until it answers.
 func startRedis(cpu int, dir string) (*process, string, error) {
-	addr, err := freeAddr()
+	addr, err := servetest.FreeAddr()
 	if err != nil {
 		return nil, "", err
 	}

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -97,7 +95,7 @@ func startNginx(t *testing.T, bin, rolegate, backend string) *nginx {
 	openToWorkers(t, prefix)
 	for attempt := 1; ; attempt++ {
 		n, err := launchNginx(t, bin, nginxParams{
-			Listen: "127.0.0.1:" + freePort(t), Rolegate: rolegate, Backend: backend, Prefix: prefix,
+			Listen: freeAddr(t), Rolegate: rolegate, Backend: backend, Prefix: prefix,
 		})
 		if err == nil {
 			return n
@@ -201,17 +199,6 @@ func openToWorkers(t *testing.T, prefix string) {
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
 // answer is what a client got back.
 type answer struct {
 	status int
@@ -247,4 +234,14 @@ func send(t *testing.T, addr, method, target string, header http.Header, body []
 		t.Fatalf("%s %s: read body: %v", method, target, err)
 	}
 	return answer{status: resp.StatusCode, header: resp.Header, body: string(out)}
+}
+
+// freeAddr returns a loopback address whose port was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	addr, err := servetest.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
 }

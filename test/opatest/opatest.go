@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -147,7 +146,7 @@ type Server struct {
 // The server is stopped when the test ends; its output is logged if the test fails.
 func Start(tb testing.TB, args ...string) *Server {
 	tb.Helper()
-	addr, err := freeAddr()
+	addr, err := servetest.FreeAddr()
 	if err != nil {
 		tb.Fatalf("opatest: %v", err)
 	}
@@ -230,14 +229,4 @@ func (s *Server) Query(ctx context.Context, path string, input any) (jsontext.Va
 		return nil, fmt.Errorf("query %s: %w", path, err)
 	}
 	return out.Result, nil
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
