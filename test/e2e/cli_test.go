@@ -8,15 +8,9 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/google/go-cmp/cmp"
-)
 
-type decision struct {
-	Allow   bool `json:"allow"`
-	Reasons []struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"reasons"`
-}
+	"github.com/rolegate/rolegate/test/servetest"
+)
 
 func TestDecide(t *testing.T) {
 	tests := []struct {
@@ -62,7 +56,7 @@ func TestDecide(t *testing.T) {
 				if r.code != 0 {
 					t.Fatalf("%s: exit %d: %s", via, r.code, r.stderr)
 				}
-				var d decision
+				var d servetest.Decision
 				if err := json.Unmarshal([]byte(r.stdout), &d, json.RejectUnknownMembers(true)); err != nil {
 					t.Fatalf("%s: output %q: %v", via, r.stdout, err)
 				}
@@ -74,7 +68,7 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-func hasCode(d decision, code string) bool {
+func hasCode(d servetest.Decision, code string) bool {
 	for _, r := range d.Reasons {
 		if r.Code == code {
 			return true

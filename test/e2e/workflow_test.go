@@ -13,6 +13,7 @@ import (
 
 	"github.com/rolegate/rolegate/internal/bundle"
 	"github.com/rolegate/rolegate/internal/bundle/bundletest"
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // The policy edit of the walkthrough: operators may upload versions of the mini
@@ -288,22 +289,10 @@ func (w *workflow) pickedUp(t *testing.T, revision string) {
 	}
 }
 
-// served is an answer of POST /v1/decisions.
-type served struct {
-	ID      string `json:"decision_id"`
-	Allow   bool   `json:"allow"`
-	Reasons []struct {
-		Code string `json:"code"`
-	} `json:"reasons"`
-	Revision struct {
-		Policy string `json:"policy"`
-	} `json:"revision"`
-}
-
-func decide(t *testing.T, url, body string) served {
+func decide(t *testing.T, url, body string) servetest.Decision {
 	t.Helper()
 	status, out := post(t, url+"/v1/decisions", body)
-	var d served
+	var d servetest.Decision
 	if err := json.Unmarshal([]byte(out), &d); status != http.StatusOK || err != nil {
 		t.Fatalf("decision %s: %d %s", body, status, out)
 	}

@@ -61,6 +61,20 @@ func FreeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
+// Decision is an answer of POST /v1/decisions, as a client reads it.
+type Decision struct {
+	ID      string `json:"decision_id"`
+	Allow   bool   `json:"allow"`
+	Reasons []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"reasons"`
+	Revision struct {
+		Policy     string `json:"policy"`
+		Membership string `json:"membership"`
+	} `json:"revision"`
+}
+
 // Options say how to run the service.
 type Options struct {
 	// Dir is the working directory, usually the repository's top folder.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/rolegate/rolegate/test/servetest"
 )
 
 // idleConns is how many idle connections the load keeps open to the service.
@@ -100,15 +102,7 @@ func decode(res *vegeta.Result) hit {
 	h := hit{at: res.Timestamp, latency: res.Latency, status: int(res.Code), err: res.Error}
 	_, idx, _ := strings.Cut(res.URL, "case=")
 	h.index, _ = strconv.Atoi(idx)
-	var d struct {
-		Allow   bool `json:"allow"`
-		Reasons []struct {
-			Code string `json:"code"`
-		} `json:"reasons"`
-		Revision struct {
-			Policy string `json:"policy"`
-		} `json:"revision"`
-	}
+	var d servetest.Decision
 	if h.ok() {
 		if err := json.Unmarshal(res.Body, &d); err != nil {
 			h.err = "undecodable answer: " + err.Error()
