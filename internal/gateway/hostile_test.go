@@ -13,13 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/rolegate/rolegate/internal/auth"
 	"github.com/rolegate/rolegate/internal/auth/authtest"
-	"github.com/rolegate/rolegate/internal/authz"
-	"github.com/rolegate/rolegate/internal/engine"
-	"github.com/rolegate/rolegate/internal/gateway"
-	"github.com/rolegate/rolegate/internal/membership"
-	"github.com/rolegate/rolegate/internal/membership/memory"
 	"github.com/rolegate/rolegate/test/servetest"
 )
 
@@ -129,27 +123,7 @@ func TestEnvoyGRPCNeverLogsCredentials(t *testing.T) {
 // loggedFixture is newFixture's gateway with its log kept, at debug level.
 func loggedFixture(t *testing.T) (*fixture, *servetest.Buffer) {
 	t.Helper()
-	p, err := shipped()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := membership.LoadFile("../../examples/memberships.json", p.Model().RoleTypes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := authtest.NewKeys(t)
-	cfg := gateway.Config{
-		JWT: auth.JWTConfig{
-			Issuer: issuer, Audience: audience,
-			Keys: []auth.KeyConfig{{Algorithm: auth.RS256, File: keys.RSAFile}},
-		},
-		Timeout: 5 * time.Second,
-	}
 	logs := &servetest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	gw, err := gateway.New(cfg, authz.NewService(engine.New(p), memory.New(data)), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{gw: gw, keys: keys}, logs
+	return newFixtureWithLog(t, nil, nil, log), logs
 }

@@ -43,6 +43,13 @@ type fixture struct {
 // newFixture builds a gateway; edit may change the configuration and the store.
 func newFixture(t testing.TB, edit func(*gateway.Config), store membership.Reader) *fixture {
 	t.Helper()
+	return newFixtureWithLog(t, edit, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// newFixtureWithLog is newFixture with the gateway logging to log.
+func newFixtureWithLog(t testing.TB, edit func(*gateway.Config), store membership.Reader, log *slog.Logger,
+) *fixture {
+	t.Helper()
 	p, err := shipped()
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +75,7 @@ func newFixture(t testing.TB, edit func(*gateway.Config), store membership.Reade
 		edit(&cfg)
 	}
 	e := engine.New(p)
-	gw, err := gateway.New(cfg, authz.NewService(e, store), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	gw, err := gateway.New(cfg, authz.NewService(e, store), log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -325,9 +325,9 @@ func escalationCases(t testing.TB) []domain.Case {
 func TestDecisionEscalation(t *testing.T) {
 	world := escalationWorld()
 	f := newFixtureOn(t, bundletest.Compile(t, nil), memory.New(world))
-	cases := escalationCases(t)
+	cases, controls, endpoints := escalationCases(t), allowedCases(t), decisionEndpoints()
 	attempts, allowed := 0, 0
-	for _, ep := range decisionEndpoints() {
+	for _, ep := range endpoints {
 		answers := ep.ask(t, f, cases)
 		for i, allow := range answers {
 			attempts++
@@ -336,14 +336,14 @@ func TestDecisionEscalation(t *testing.T) {
 				t.Errorf("%s allowed %s", ep.target, cases[i].Name)
 			}
 		}
-		for i, allow := range ep.ask(t, f, allowedCases(t)) {
+		for i, allow := range ep.ask(t, f, controls) {
 			if !allow {
-				t.Errorf("control: %s denied %s", ep.target, allowedCases(t)[i].Name)
+				t.Errorf("control: %s denied %s", ep.target, controls[i].Name)
 			}
 		}
 	}
 	t.Logf("%d escalation cases × %d endpoints: %d attempts, %d allowed", len(cases),
-		len(decisionEndpoints()), attempts, allowed)
+		len(endpoints), attempts, allowed)
 }
 
 // allowedCases are a sample of the specification's cases that allow.

@@ -82,11 +82,17 @@ func newFixtureOn(t testing.TB, p *engine.Policy, store membership.Store) *admin
 	return f
 }
 
+// token returns a valid RS256 token of the user.
+func (f *adminFixture) token(t testing.TB, user string) string {
+	t.Helper()
+	claims := authtest.Claims(user, testIssuer, testAudience)
+	return authtest.Sign(t, map[string]any{"alg": "RS256", "typ": "JWT"}, claims, f.keys.RSA)
+}
+
 // bearer returns an Authorization value for a valid token of the user.
 func (f *adminFixture) bearer(t testing.TB, user string) string {
 	t.Helper()
-	claims := authtest.Claims(user, testIssuer, testAudience)
-	return "Bearer " + authtest.Sign(t, map[string]any{"alg": "RS256", "typ": "JWT"}, claims, f.keys.RSA)
+	return "Bearer " + f.token(t, user)
 }
 
 func (f *adminFixture) do(method, target, body, authorization string) (int, string) {
@@ -289,7 +295,7 @@ func badCredentials(t testing.TB, f *adminFixture) []credential {
 		return authtest.Sign(t, rs256, claims(mod), f.keys.RSA)
 	}
 	hour := time.Hour
-	valid := signed(func(map[string]any) {})
+	valid := f.token(t, "u-dana")
 	header, payload, signature := splitJWT(valid)
 	none := authtest.Encode(t, map[string]any{"alg": "none", "typ": "JWT"})
 	forged := authtest.Encode(t, claims(func(c map[string]any) { c["sub"] = "u-ann" }))

@@ -114,14 +114,11 @@ const querySecret = "qs-secret-7f3e9a1c5b2d4e6f"
 func secretSets(t testing.TB, f *adminFixture) []secretSet {
 	t.Helper()
 	rs256 := map[string]any{"alg": "RS256", "typ": "JWT"}
-	valid := func(sub string) string {
-		return authtest.Sign(t, rs256, authtest.Claims(sub, testIssuer, testAudience), f.keys.RSA)
-	}
 	expired := authtest.Claims("u-dana", testIssuer, testAudience)
 	expired["exp"] = time.Now().Add(-time.Hour).Unix()
 	tokens := []struct{ name, authorization, token string }{
-		{"a user's valid JWT", "Bearer ", valid("u-dana")},
-		{"a gateway user's valid JWT", "Bearer ", valid("u-dev")},
+		{"a user's valid JWT", "Bearer ", f.token(t, "u-dana")},
+		{"a gateway user's valid JWT", "Bearer ", f.token(t, "u-dev")},
 		{"a JWT signed with another key", "Bearer ", authtest.Sign(t, rs256,
 			authtest.Claims("u-dana", testIssuer, testAudience), f.keys.OtherRSA)},
 		{"an expired JWT", "Bearer ", authtest.Sign(t, rs256, expired, f.keys.RSA)},

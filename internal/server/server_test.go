@@ -63,9 +63,7 @@ func call(h http.Handler, method, target, contentType, body string, header ...st
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
+	return serve(h, req)
 }
 
 var volatile = regexp.MustCompile(`"(decision_id|policy)":"[^"]*"`)

@@ -128,15 +128,7 @@ func between(hits []hit, from, to time.Time) []hit {
 }
 
 // errors counts the hits that did not come back as a 200 with a decision.
-func errorCount(hits []hit) int {
-	n := 0
-	for _, h := range hits {
-		if !h.ok() {
-			n++
-		}
-	}
-	return n
-}
+func errorCount(hits []hit) int { return count(hits, func(h hit) bool { return !h.ok() }) }
 
 // firstError returns the first failed hit's error, for messages.
 func firstError(hits []hit) string {

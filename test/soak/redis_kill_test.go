@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/authz"
 )
 
 // Phases of TestRedisKilled.
@@ -94,7 +96,7 @@ func judgeKill(t *testing.T, it *item, hits []hit, d0, d1 []bool, acked, killed,
 				served++
 			}
 		}
-		if h.code == "membership_unavailable" {
+		if h.code == authz.CodeMembershipUnavailable {
 			unavailable++
 		}
 	}

@@ -5,7 +5,6 @@ package soak
 import (
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -142,7 +141,6 @@ func peakGoroutines(t *testing.T, base string, d time.Duration) int {
 // denies both, and neither is ever cached when it is sent.
 func coldMix(t *testing.T, w *world) mixer {
 	t.Helper()
-	var mu sync.Mutex
 	warm := cycle(w.bodies)
 	return func(n uint64) (int, []byte) {
 		if n%4 != 3 {
@@ -155,8 +153,6 @@ func coldMix(t *testing.T, w *world) mixer {
 		if n%8 == 7 {
 			req.Resource.Workspace = fmt.Sprintf("dw-cold-%d", n)
 		}
-		mu.Lock()
-		defer mu.Unlock()
 		body, err := json.Marshal(req)
 		if err != nil {
 			panic(err)

@@ -272,11 +272,7 @@ func (c *callCounter) count(cmds []goredis.Cmder) {
 // slowStore opens a store through a proxy that delays every round trip by 2×delay.
 func slowStore(t *testing.T, delay time.Duration) (*redis.Store, *callCounter, redis.Config) {
 	t.Helper()
-	srv := redistest.Start(t, redistest.Options{})
-	proxy := redistest.StartProxy(t, srv.Addr)
-	cfg := config(proxy.URL())
-	s := open(t, cfg)
-	seed(t, s)
+	s, proxy, cfg := proxiedStore(t, config, nil)
 	counter := &callCounter{key: "{" + cfg.Namespace + "}:user:u-ann"}
 	s.AddHook(counter)
 	proxy.SetDelay(delay)

@@ -201,12 +201,7 @@ func TestRedisPaused(t *testing.T) {
 // within the deadline, the silent subscription is found out by its ping, cached facts
 // still answer, and all recovers when packets flow again.
 func TestRedisBlackholed(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
-	proxy := redistest.StartProxy(t, srv.Addr)
-	cfg := failureConfig(proxy.URL())
-	cfg.PingInterval = 200 * time.Millisecond
-	s := open(t, cfg)
-	seed(t, s)
+	s, proxy, _ := proxiedStore(t, failureConfig, func(cfg *redis.Config) { cfg.PingInterval = 200 * time.Millisecond })
 	svc := service(t, s)
 	if d := view(svc, "u-dana", "dw-x"); !d.Allow {
 		t.Fatalf("decision before the black hole = %+v, want allowed", d)
@@ -233,12 +228,7 @@ func TestRedisBlackholed(t *testing.T) {
 // its two reads go out together.
 func TestSlowRedisCostsOneLookup(t *testing.T) {
 	const roundTrip = 200 * time.Millisecond
-	srv := redistest.Start(t, redistest.Options{})
-	proxy := redistest.StartProxy(t, srv.Addr)
-	cfg := config(proxy.URL())
-	cfg.LookupTimeout = 2 * time.Second
-	s := open(t, cfg)
-	seed(t, s)
+	s, proxy, _ := proxiedStore(t, config, func(cfg *redis.Config) { cfg.LookupTimeout = 2 * time.Second })
 	svc := service(t, s)
 	proxy.SetDelay(roundTrip / 2)
 	var wg sync.WaitGroup
@@ -263,12 +253,7 @@ func TestSlowRedisCostsOneLookup(t *testing.T) {
 // trips) exceeds. Lookups that had to open connections fail, but the connections and
 // the reads go on, so the lookups after them find connections ready.
 func TestSlowRedisGainsConnections(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
-	proxy := redistest.StartProxy(t, srv.Addr)
-	cfg := config(proxy.URL())
-	cfg.LookupTimeout = 300 * time.Millisecond
-	s := open(t, cfg)
-	seed(t, s)
+	s, proxy, _ := proxiedStore(t, config, func(cfg *redis.Config) { cfg.LookupTimeout = 300 * time.Millisecond })
 	proxy.SetDelay(100 * time.Millisecond)
 
 	lookups := func(round string) (failed int) {

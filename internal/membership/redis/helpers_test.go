@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rolegate/rolegate/internal/membership/redis"
+	"github.com/rolegate/rolegate/test/redistest"
 )
 
 var namespaces atomic.Int64
@@ -63,4 +64,21 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
+}
+
+// proxiedStore opens a store, seeded, that reaches a Redis of its own through a
+// proxy the test can slow or black-hole: mk builds its configuration from the
+// proxy's URL, and edit, when set, changes it.
+func proxiedStore(t *testing.T, mk func(url string) redis.Config, edit func(*redis.Config),
+) (*redis.Store, *redistest.Proxy, redis.Config) {
+	t.Helper()
+	srv := redistest.Start(t, redistest.Options{})
+	proxy := redistest.StartProxy(t, srv.Addr)
+	cfg := mk(proxy.URL())
+	if edit != nil {
+		edit(&cfg)
+	}
+	s := open(t, cfg)
+	seed(t, s)
+	return s, proxy, cfg
 }
