@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/rolegate/rolegate/internal/authz"
 	"github.com/rolegate/rolegate/test/servetest"
@@ -24,8 +23,6 @@ type heapResult struct {
 	// every user's memberships were read into the near cache.
 	Before, After float64
 	Entries       float64
-	Cold          time.Duration
-	RSS           int64
 }
 
 // Growth is the live heap the near cache added.
@@ -49,17 +46,14 @@ func (h *harness) measureHeap(ctx context.Context) error {
 			return []string{h.bin.Rolegate, "serve", "--config", cfg, "--addr", addr}
 		},
 	}
-	r, cold, err := h.start(s)
+	r, _, err := h.start(s)
 	if err != nil {
 		return err
 	}
 	defer r.stop()
-	res := &heapResult{Users: len(h.ds.Users), Memberships: len(h.ds.Data.Memberships), Cold: cold}
+	res := &heapResult{Users: len(h.ds.Users), Memberships: len(h.ds.Data.Memberships)}
 	if err := h.warmEveryUser(ctx, r, "http://"+debugAddr, res); err != nil {
 		return r.failure(err)
-	}
-	if res.RSS, err = r.rss(); err != nil {
-		return err
 	}
 	h.report.Heap = res
 	h.logf("near cache: %.1f MB of live heap for %d users (%d memberships), %.0f entries",
@@ -79,7 +73,7 @@ func (h *harness) warmEveryUser(ctx context.Context, r *running, debugURL string
 	if _, err := sendAll(ctx, url, bodies, 2*warmWorkers); err != nil {
 		return err
 	}
-	if err := h.checkUncached(ctx, url, r.URL+"/metrics", bodies[:min(100, len(bodies))]); err != nil {
+	if err := checkUncached(ctx, url, r.URL+"/metrics", bodies[:min(100, len(bodies))]); err != nil {
 		return err
 	}
 	if res.After, err = liveHeap(ctx, debugURL, r.URL); err != nil {
@@ -112,7 +106,7 @@ func (h *harness) warmBodies() ([][]byte, error) {
 
 // checkUncached sends some warming decisions again and fails if the decision cache
 // answered any: the heap growth would then not be the near cache's alone.
-func (h *harness) checkUncached(ctx context.Context, url, metricsURL string, bodies [][]byte) error {
+func checkUncached(ctx context.Context, url, metricsURL string, bodies [][]byte) error {
 	before, err := scrape(ctx, metricsURL)
 	if err != nil {
 		return err

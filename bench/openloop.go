@@ -15,10 +15,8 @@ import (
 // openResult is one open-loop run: requests sent at a fixed rate, whatever the
 // server's answers, so that a slow answer delays none of the following requests.
 type openResult struct {
-	Rate     float64
 	Sent     int
 	P50, P99 time.Duration
-	Max      time.Duration
 	// TimedOut counts requests unanswered within the client's timeout: a server that
 	// cannot keep up with the rate, which the latencies show too.
 	TimedOut int
@@ -53,7 +51,7 @@ func runOpenLoop(url string, bodies [][]byte, rate float64, d time.Duration) (op
 		vegeta.Timeout(5*time.Second), vegeta.Redirects(vegeta.NoFollow),
 	)
 	pacer := vegeta.ConstantPacer{Freq: int(rate + 0.5), Per: time.Second}
-	res := openResult{Rate: float64(pacer.Freq)}
+	var res openResult
 	var latencies []time.Duration
 	for r := range attacker.Attack(cycle(url, bodies), pacer, d, "bench") {
 		res.Sent++
@@ -70,9 +68,6 @@ func runOpenLoop(url string, bodies [][]byte, rate float64, d time.Duration) (op
 	}
 	slices.Sort(latencies)
 	res.P50, res.P99 = percentile(latencies, 50), percentile(latencies, 99)
-	if len(latencies) > 0 {
-		res.Max = latencies[len(latencies)-1]
-	}
 	return res, res.check()
 }
 

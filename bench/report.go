@@ -73,9 +73,10 @@ func summarize(s *server) summary {
 // publish prints the report and writes it to the -out file.
 func (h *harness) publish(stdout io.Writer) error {
 	h.report.Servers = h.servers
-	text := h.report.markdown()
+	targets := h.report.targets()
+	text := h.report.markdown(targets)
 	fmt.Fprint(stdout, text)
-	for _, t := range h.report.targets() {
+	for _, t := range targets {
 		if t.Verdict == verdictMissed {
 			fmt.Fprintf(stdout, "\n!!! TARGET MISSED: %s: %s\n", t.Name, t.Measured)
 		}
@@ -91,12 +92,12 @@ func (h *harness) publish(stdout io.Writer) error {
 }
 
 // markdown renders the whole report.
-func (r *report) markdown() string {
+func (r *report) markdown(targets []target) string {
 	var b strings.Builder
 	r.writeHeader(&b)
 	r.writeResults(&b)
 	r.writeRatios(&b)
-	writeTargets(&b, r.targets())
+	writeTargets(&b, targets)
 	r.writeGoBench(&b)
 	r.writeRounds(&b)
 	r.writeMethod(&b)
@@ -172,10 +173,14 @@ func (r *report) writeRatios(b *strings.Builder) {
 		}
 	}
 	b.WriteString("\n| --- |" + strings.Repeat(" ---: | ---: |", len(rolegate)) + "\n")
+	summaries := make([]summary, len(rolegate))
+	for i, s := range rolegate {
+		summaries[i] = summarize(s)
+	}
 	for _, row := range ratioRows {
 		fmt.Fprintf(b, "| %s (%s) |", row.name, row.better)
-		for _, s := range rolegate {
-			v := row.value(summarize(s))
+		for _, m := range summaries {
+			v := row.value(m)
 			fmt.Fprintf(b, " %s | %s |", fmtRatio(v, row.value(opa)), fmtRatio(v, row.value(gin)))
 		}
 		b.WriteString("\n")

@@ -54,7 +54,7 @@ func TestReportMarkdown(t *testing.T) {
 			"BenchmarkDecisionHTTP-2 10 4000 ns/op 923 B/op 16 allocs/op\n"),
 	}
 	r.Servers[1].Open[0].TimedOut = 35
-	md := r.markdown()
+	md := r.markdown(r.targets())
 	for _, want := range []string{
 		"| rolegate, Redis, near cache warm | 30,300 | 250 µs | 1.00 ms | 33.3 µs | 60 | 2.4 KB | " +
 			"60.0 MB | 30.0 ms |",
